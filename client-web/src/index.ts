@@ -1,0 +1,1 @@
+export * from "./gen/helloworld/helloworld_pb.js";
