@@ -1,0 +1,312 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { Base64Decoder } from "../protocol/base64.js";
+import { upstreamContentType, type WebContentType } from "../protocol/content-type.js";
+import { FrameBoundaryTracker, RequestBodyReader } from "../protocol/frame.js";
+import { responseMetadata, upstreamRequestHeaders } from "../protocol/metadata.js";
+import {
+  Code,
+  codeFromHttpStatus,
+  codeFromRstCode,
+  GrpcError,
+  messageFromNonGrpcReply,
+} from "../protocol/status.js";
+import { effectiveTimeout, encodeGrpcTimeout, parseGrpcTimeout } from "../protocol/timeout.js";
+import type { UpstreamPool } from "../upstream/pool.js";
+import type { WebResponse } from "./web-response.js";
+
+const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const END_STREAM = 0x1;
+/** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
+const NON_GRPC_BODY_LIMIT = 1024;
+
+export interface CallLimits {
+  readonly maxMessageBytes: number;
+  /** Clamp for the client's grpc-timeout; undefined for none. */
+  readonly maxTimeoutMs: number | undefined;
+}
+
+/** What a finished call reports, for logs and metrics. */
+export interface CallOutcome {
+  readonly code: number;
+  /** True when the browser went away before the call ended. */
+  readonly clientGone: boolean;
+}
+
+export interface CallRequest {
+  readonly req: IncomingMessage;
+  /** `/package.Service/Method`, without query string. */
+  readonly path: string;
+  readonly contentType: WebContentType;
+  readonly pool: UpstreamPool;
+  readonly limits: CallLimits;
+  readonly onDone?: (outcome: CallOutcome) => void;
+}
+
+/**
+ * One gRPC-Web call translated to one native gRPC call. The request body is
+ * read whole first — over fetch it is a single message, checked frame by frame
+ * before it is buffered — so a refused stream can be retried and a bad body
+ * never reaches the backend. The response streams through frame by frame.
+ */
+export class BridgedCall {
+  readonly #call: CallRequest;
+  readonly #web: WebResponse;
+  readonly #res: ServerResponse;
+  readonly #reader: RequestBodyReader;
+  readonly #decoder: Base64Decoder | undefined;
+  readonly #tracker = new FrameBoundaryTracker();
+  #deadline: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #body: Buffer | undefined;
+  #upstream: ClientHttp2Stream | undefined;
+  #retried = false;
+  #responded = false;
+  #trailers: IncomingHttpHeaders | undefined;
+  /** Set when the upstream answered with something that is not gRPC. */
+  #nonGrpc: { status: number; contentType: string | undefined; body: Buffer[]; bytes: number } | undefined;
+  #upstreamError: Error | undefined;
+  #waitingForDrain = false;
+  #done = false;
+
+  constructor(call: CallRequest, web: WebResponse, res: ServerResponse) {
+    this.#call = call;
+    this.#web = web;
+    this.#res = res;
+    const { req, limits } = call;
+    const encoding = req.headers["grpc-encoding"];
+    this.#reader = new RequestBodyReader({
+      maxMessageBytes: limits.maxMessageBytes,
+      compressed: encoding !== undefined && encoding !== "identity",
+    });
+    this.#decoder = call.contentType.text ? new Base64Decoder() : undefined;
+  }
+
+  start(): void {
+    const { req, limits } = this.#call;
+    this.#res.once("close", this.#onClientClose);
+    const requested = parseGrpcTimeout(single(req.headers["grpc-timeout"]));
+    if (requested instanceof GrpcError) {
+      this.#fail(requested, true);
+      return;
+    }
+    const timeoutMs = effectiveTimeout(requested, limits.maxTimeoutMs);
+    if (timeoutMs !== undefined) {
+      this.#deadline = performance.now() + timeoutMs;
+      this.#timer = setTimeout(this.#onDeadline, timeoutMs, timeoutMs);
+    }
+    req.on("data", this.#onRequestData);
+    req.once("end", this.#onRequestEnd);
+  }
+
+  // ---- browser → proxy
+
+  readonly #onRequestData = (chunk: Buffer): void => {
+    if (this.#done) return;
+    const bytes = this.#decoder ? this.#decoder.push(chunk) : chunk;
+    if (bytes instanceof GrpcError) {
+      this.#fail(bytes, true);
+      return;
+    }
+    const error = this.#reader.push(bytes);
+    if (error) this.#fail(error, true);
+  };
+
+  readonly #onRequestEnd = (): void => {
+    if (this.#done) return;
+    const error = this.#decoder?.end();
+    if (error) {
+      this.#fail(error);
+      return;
+    }
+    const body = this.#reader.end();
+    if (body instanceof GrpcError) {
+      this.#fail(body);
+      return;
+    }
+    this.#body = body;
+    this.#openUpstream();
+  };
+
+  readonly #onClientClose = (): void => {
+    if (this.#done) return;
+    this.#done = true;
+    this.#cleanup();
+    this.#cancelUpstream();
+    this.#call.onDone?.({ code: Code.CANCELLED, clientGone: true });
+  };
+
+  readonly #onDeadline = (timeoutMs: number): void => {
+    this.#timer = undefined;
+    this.#fail(new GrpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded at the proxy`));
+  };
+
+  // ---- proxy → backend
+
+  #openUpstream(): void {
+    const { req, path, contentType, pool } = this.#call;
+    let timeout: string | undefined;
+    if (this.#deadline !== undefined) timeout = encodeGrpcTimeout(this.#deadline - performance.now());
+    const headers = upstreamRequestHeaders(req.headers, {
+      path,
+      authority: pool.address,
+      scheme: "http",
+      contentType: upstreamContentType(contentType),
+      timeout,
+      clientAddress: req.socket.remoteAddress,
+    });
+    let stream: ClientHttp2Stream;
+    try {
+      stream = pool.request(headers);
+    } catch (error) {
+      // node:http2 validates header names and values synchronously.
+      this.#fail(new GrpcError(Code.INTERNAL, `cannot forward the request: ${(error as Error).message}`));
+      return;
+    }
+    this.#upstream = stream;
+    stream.on("response", this.#onResponse);
+    stream.on("data", this.#onData);
+    stream.once("trailers", this.#onTrailers);
+    stream.once("end", this.#onEnd);
+    stream.once("error", this.#onError);
+    stream.once("close", this.#onClose);
+    stream.end(this.#body);
+  }
+
+  // ---- backend → proxy → browser
+
+  readonly #onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+    if (this.#done) return;
+    this.#responded = true;
+    const status = Number(headers[HTTP2_HEADER_STATUS]);
+    const contentType = single(headers[HTTP2_HEADER_CONTENT_TYPE]);
+    const isGrpc = status === 200 && contentType?.startsWith("application/grpc") === true;
+    if (!isGrpc && headers["grpc-status"] === undefined) {
+      this.#nonGrpc = { status, contentType, body: [], bytes: 0 };
+      return;
+    }
+    if (flags & END_STREAM || headers["grpc-status"] !== undefined) {
+      this.#done = true;
+      this.#cleanup();
+      if (!(flags & END_STREAM)) this.#cancelUpstream();
+      this.#web.trailersOnly(responseMetadata(headers));
+      this.#report(Number(headers["grpc-status"]));
+      return;
+    }
+    this.#web.sendHeaders(responseMetadata(headers));
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#done) return;
+    const nonGrpc = this.#nonGrpc;
+    if (nonGrpc) {
+      if (nonGrpc.bytes < NON_GRPC_BODY_LIMIT) {
+        nonGrpc.body.push(chunk);
+        nonGrpc.bytes += chunk.length;
+      }
+      return;
+    }
+    const error = this.#tracker.push(chunk);
+    if (error) {
+      this.#fail(error);
+      return;
+    }
+    if (!this.#web.write(chunk) && !this.#waitingForDrain) {
+      this.#waitingForDrain = true;
+      this.#upstream?.pause();
+      this.#res.once("drain", this.#onDrain);
+    }
+  };
+
+  readonly #onDrain = (): void => {
+    this.#waitingForDrain = false;
+    this.#upstream?.resume();
+  };
+
+  readonly #onTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.#trailers = trailers;
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#done) return;
+    const nonGrpc = this.#nonGrpc;
+    if (nonGrpc) {
+      const body = Buffer.concat(nonGrpc.body);
+      const message = messageFromNonGrpcReply(nonGrpc.status, nonGrpc.contentType, body, NON_GRPC_BODY_LIMIT);
+      this.#fail(new GrpcError(codeFromHttpStatus(nonGrpc.status), message));
+      return;
+    }
+    const trailers = this.#trailers;
+    if (trailers?.["grpc-status"] === undefined) {
+      this.#fail(new GrpcError(Code.UNKNOWN, "upstream ended the call without a grpc-status"));
+      return;
+    }
+    this.#done = true;
+    this.#cleanup();
+    this.#web.finish(responseMetadata(trailers));
+    this.#report(Number(trailers["grpc-status"]));
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#upstreamError = error;
+  };
+
+  readonly #onClose = (): void => {
+    const stream = this.#upstream;
+    if (this.#done || !stream) return;
+    if (stream.rstCode === NGHTTP2_REFUSED_STREAM && !this.#responded && !this.#retried) {
+      // The backend never started this call (GOAWAY or stream limit): safe to send again.
+      this.#retried = true;
+      this.#openUpstream();
+      return;
+    }
+    this.#fail(this.#closeError(stream));
+  };
+
+  #closeError(stream: ClientHttp2Stream): GrpcError {
+    const error = this.#upstreamError as NodeJS.ErrnoException | undefined;
+    const address = this.#call.pool.address;
+    if (error && error.code !== "ERR_HTTP2_STREAM_ERROR") {
+      return new GrpcError(
+        Code.UNAVAILABLE,
+        `upstream ${address} unavailable: ${error.code ?? error.message}`,
+      );
+    }
+    const code = codeFromRstCode(stream.rstCode ?? http2.constants.NGHTTP2_NO_ERROR);
+    return new GrpcError(code, `upstream ${address} reset the stream (HTTP/2 error code ${stream.rstCode})`);
+  }
+
+  // ---- endings
+
+  /**
+   * Ends the call with a status the proxy generated. `beforeBodyEnd` marks an
+   * answer sent while the browser may still be uploading: that connection is
+   * closed after the answer, so the rest of its body is never read.
+   */
+  #fail(error: GrpcError, beforeBodyEnd = false): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#cleanup();
+    this.#cancelUpstream();
+    this.#web.fail(error, this.#tracker.atBoundary, beforeBodyEnd);
+    this.#report(error.code);
+  }
+
+  #cancelUpstream(): void {
+    if (this.#upstream) this.#call.pool.cancel(this.#upstream);
+  }
+
+  #cleanup(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #report(code: number): void {
+    this.#call.onDone?.({ code, clientGone: false });
+  }
+}
+
+/** Node types a custom header as a list when it came more than once; the first one counts. */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,171 @@
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
+import net from "node:net";
+
+/** What the pool needs to know to reach one backend address. */
+export interface UpstreamTarget {
+  /** `http://host:port` (h2c) or `https://host:port` (TLS). */
+  readonly url: URL;
+  readonly connectOptions?: http2.SecureClientSessionOptions;
+}
+
+export interface PoolOptions {
+  /**
+   * Node's 64 KiB default flow-control windows cap a server stream far below what
+   * a backend can send over one session; a generous window lets DATA flow while
+   * backpressure still comes from pausing the stream when the browser is slow.
+   */
+  readonly windowBytes?: number;
+  /**
+   * Node and other HTTP/2 servers tear a session down after about a thousand
+   * client-cancelled streams (rapid-reset protection), failing every call on it.
+   * A session that has cancelled this many streams takes no new ones and closes
+   * when its last stream ends, so the limit is never reached.
+   */
+  readonly maxCancelsPerSession?: number;
+}
+
+const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_CANCELS_PER_SESSION = 500;
+
+interface PooledSession {
+  readonly session: ClientHttp2Session;
+  active: number;
+  cancels: number;
+  retired: boolean;
+}
+
+/**
+ * HTTP/2 sessions to one backend address, shared by every call: one session
+ * while it has stream capacity, more when the peer's SETTINGS_MAX_CONCURRENT_STREAMS
+ * is reached, a fresh one after GOAWAY, an error or retirement.
+ */
+export class UpstreamPool {
+  readonly #target: UpstreamTarget;
+  readonly #windowBytes: number;
+  readonly #maxCancels: number;
+  readonly #sessions: PooledSession[] = [];
+  readonly #byStream = new WeakMap<ClientHttp2Stream, PooledSession>();
+  #closed = false;
+
+  constructor(target: UpstreamTarget, options: PoolOptions = {}) {
+    this.#target = target;
+    this.#windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    this.#maxCancels = options.maxCancelsPerSession ?? DEFAULT_MAX_CANCELS_PER_SESSION;
+  }
+
+  get address(): string {
+    return this.#target.url.host;
+  }
+
+  /** Sessions currently open, for health and metrics. */
+  get sessionCount(): number {
+    return this.#sessions.length;
+  }
+
+  /** Streams currently open across all sessions. */
+  get activeStreams(): number {
+    let n = 0;
+    for (const s of this.#sessions) n += s.active;
+    return n;
+  }
+
+  /** True when a session is connected and takes new streams. */
+  get connected(): boolean {
+    return this.#sessions.some((s) => !s.retired && !s.session.connecting && !s.session.destroyed);
+  }
+
+  /** Opens a stream on a session with capacity. Throws only if the pool is closed. */
+  request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    if (this.#closed) throw new Error("upstream pool is closed");
+    const pooled = this.#sessionWithCapacity();
+    const stream = pooled.session.request(headers, { endStream: false });
+    pooled.active++;
+    this.#byStream.set(stream, pooled);
+    stream.once("close", () => this.#release(pooled));
+    return stream;
+  }
+
+  /**
+   * Cancels a stream that is still open with RST_STREAM(CANCEL), so the backend
+   * stops work at once (`session.close()` would let it run on). A stream that has
+   * already closed is left alone: an RST_STREAM after its end costs the peer too.
+   */
+  cancel(stream: ClientHttp2Stream): void {
+    if (stream.closed || stream.destroyed) return;
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    const pooled = this.#byStream.get(stream);
+    if (pooled && ++pooled.cancels >= this.#maxCancels) this.#retire(pooled);
+  }
+
+  /** Stops new streams and closes every session once its streams end. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.all(
+      this.#sessions.map(
+        ({ session }) =>
+          new Promise<void>((resolve) => (session.closed ? resolve() : session.close(resolve))),
+      ),
+    ).then(() => undefined);
+  }
+
+  /** Ends every session now, failing their streams. */
+  destroy(): void {
+    this.#closed = true;
+    for (const { session } of this.#sessions) session.destroy();
+  }
+
+  #sessionWithCapacity(): PooledSession {
+    for (const pooled of this.#sessions) {
+      const { session } = pooled;
+      if (pooled.retired || session.closed || session.destroyed) continue;
+      const limit = session.remoteSettings.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
+      if (pooled.active < limit) return pooled;
+    }
+    return this.#connect();
+  }
+
+  #connect(): PooledSession {
+    const { url, connectOptions } = this.#target;
+    const session = http2.connect(url, {
+      ...connectOptions,
+      settings: { enablePush: false, initialWindowSize: this.#windowBytes },
+      // Nagle would hold back small frames (a unary request, a cancel) for an ACK.
+      ...(url.protocol === "http:" && { createConnection: connectWithoutDelay }),
+    });
+    const pooled: PooledSession = { session, active: 0, cancels: 0, retired: false };
+    this.#sessions.push(pooled);
+    session.once("connect", () => {
+      session.setLocalWindowSize(this.#windowBytes);
+    });
+    // Errors reach the streams on this session as their own events; the session
+    // itself only has to leave the pool.
+    session.on("error", () => this.#retire(pooled));
+    session.once("goaway", () => this.#retire(pooled));
+    session.once("close", () => this.#forget(pooled));
+    return pooled;
+  }
+
+  #release(pooled: PooledSession): void {
+    pooled.active--;
+    if (pooled.retired && pooled.active === 0 && !pooled.session.closed) pooled.session.close();
+  }
+
+  #retire(pooled: PooledSession): void {
+    if (pooled.retired) return;
+    pooled.retired = true;
+    if (pooled.active === 0 && !pooled.session.closed) pooled.session.close();
+  }
+
+  #forget(pooled: PooledSession): void {
+    const i = this.#sessions.indexOf(pooled);
+    if (i >= 0) this.#sessions.splice(i, 1);
+  }
+}
+
+function connectWithoutDelay(url: URL): net.Socket {
+  return net.connect({
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(url.port || 80),
+    noDelay: true,
+  });
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from "fastify";
+import { buildServer, type ServerOptions } from "../../src/index.js";
+
+export interface RunningProxy {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The proxy on a free loopback port, quiet unless PROXY_LOG is set. */
+export async function startProxy(
+  upstream: string,
+  options: Omit<ServerOptions, "upstream"> = {},
+): Promise<RunningProxy> {
+  const app = await buildServer({
+    logger: process.env.PROXY_LOG ? { level: "debug" } : false,
+    ...options,
+    upstream,
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  if (typeof address !== "object" || !address) throw new Error("proxy did not bind");
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
