@@ -87,7 +87,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
       strict: true,
     }).values;
   } catch (error) {
-    return { kind: "error", message: (error as Error).message };
+    return { kind: "error", message: (error as Error).message.split("\n")[0] ?? "bad arguments" };
   }
   if (values.help) return { kind: "help", text: USAGE };
 
