@@ -1,0 +1,38 @@
+// Server-streaming load: `concurrency` streams at once, each expected to deliver every reply.
+import type { CpuMeter } from "../procs/usage.js";
+import { type Expectation, ResponseCheck } from "../wire/response-check.js";
+import type { Caller } from "./callers.js";
+
+export interface StreamPlan {
+  path: string;
+  requestFrame: Buffer;
+  expect: Expectation;
+  concurrency: number;
+}
+
+export interface StreamResult {
+  /** Replies of the streams that verified completely; a stream cut short scores nothing. */
+  messages: number;
+  failed: number;
+  firstFailure: string | undefined;
+  elapsedMs: number;
+  cpuUs: Map<string, number>;
+}
+
+export async function runStreams(caller: Caller, plan: StreamPlan, meter: CpuMeter): Promise<StreamResult> {
+  const checks = Array.from({ length: plan.concurrency }, () => new ResponseCheck(plan.expect));
+  meter.start();
+  const started = performance.now();
+  await Promise.all(checks.map((check) => caller.call(plan.path, plan.requestFrame, check)));
+  const elapsedMs = performance.now() - started;
+  const cpuUs = meter.stop();
+  const verdicts = checks.map((check) => check.verdict());
+  const verified = checks.filter((_, i) => verdicts[i] === undefined);
+  return {
+    messages: verified.reduce((sum, check) => sum + check.messages, 0),
+    failed: checks.length - verified.length,
+    firstFailure: verdicts.find((verdict) => verdict !== undefined),
+    elapsedMs,
+    cpuUs,
+  };
+}

@@ -1,0 +1,59 @@
+// Bench processes pinned to one CPU with taskset, so every setup gets the same layout:
+// front (proxy or direct server) on CPU 0, load generator and backend on CPU 1.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "../../testing/net.js";
+
+export const FRONT_CPU = 0;
+export const LOAD_CPU = 1;
+
+/** Pins every thread of this process (the load generator) to the load CPU. */
+export function pinSelf(): void {
+  execFileSync("taskset", ["--all-tasks", "--pid", "--cpu-list", String(LOAD_CPU), String(process.pid)], {
+    stdio: "ignore",
+  });
+}
+
+/** Starts a TypeScript entry of the bench (path relative to bench/) under tsx, pinned to `cpu`. */
+export function spawnBenchScript(cpu: number, script: string, args: string[], nodeFlags: string[] = []) {
+  const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
+  return spawnPinned(cpu, [...nodeFlags, "--conditions=source", "--import", "tsx", path, ...args]);
+}
+
+/** Starts `node <args>` pinned to `cpu`; taskset execs node, so the child's pid is node's. */
+export function spawnPinned(cpu: number, nodeArgs: string[]): ChildProcess {
+  return spawn("taskset", ["--cpu-list", String(cpu), process.execPath, ...nodeArgs], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+export function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  return waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening`);
+    return (await canConnect(port)) ? true : undefined;
+  }, 15_000).then(() => undefined);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Ends a child this bench started, and waits for it (SIGKILL if it ignores SIGTERM). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,267 @@
+// The workloads of the issue, each measured on one running setup and reduced to named numbers.
+import { IDLE_NAME, IDLE_REPLY, paths, streamName, streamReply, unaryReply } from "./greeter/contract.js";
+import { type Caller, createCaller } from "./load/callers.js";
+import { idleCycle } from "./load/idle.js";
+import { runStreams, type StreamResult } from "./load/streams.js";
+import { closedLoop, fixedRate, type UnaryPlan, type UnaryResult } from "./load/unary.js";
+import { meterWindow } from "./load/window.js";
+import type { Sizes } from "./options.js";
+import { collectGarbage } from "./procs/inspector.js";
+import { CpuMeter, rssBytes } from "./procs/usage.js";
+import type { BenchProcess, Running, SetupSpec } from "./setups.js";
+import { percentile } from "./stats.js";
+import { helloReplyPayload, helloRequestFrame } from "./wire/frames.js";
+
+/** One measurement: metric key → value, plus failures (calls or streams that did not verify). */
+export interface Measurement {
+  values: Record<string, number>;
+  failed: number;
+  firstFailure: string | undefined;
+}
+
+export interface Metric {
+  key: string;
+  label: string;
+}
+
+export interface Workload {
+  id: string;
+  title: (sizes: Sizes) => string;
+  applies: (spec: SetupSpec) => boolean;
+  metrics: Metric[];
+  /** Run on freshly started processes, so earlier workloads' heap growth cannot hide this one's memory. */
+  freshProcesses?: boolean;
+  run: (setup: Running, sizes: Sizes) => Promise<Measurement>;
+}
+
+const MiB = 1024 * 1024;
+const anySetup = () => true;
+
+const perCall: Metric[] = [
+  { key: "perSecond", label: "calls/s" },
+  { key: "p50Ms", label: "p50 ms" },
+  { key: "p99Ms", label: "p99 ms" },
+  { key: "frontCpuUs", label: "front CPU µs/call" },
+  { key: "backendCpuUs", label: "backend CPU µs/call" },
+];
+
+const perMessage: Metric[] = [
+  { key: "perSecond", label: "msgs/s" },
+  { key: "mibPerSecond", label: "MiB/s" },
+  { key: "frontCpuUs", label: "front CPU µs/msg" },
+  { key: "backendCpuUs", label: "backend CPU µs/msg" },
+];
+
+interface UnaryShape {
+  name: string;
+  connections: number;
+}
+
+function unaryWorkload(
+  id: string,
+  title: (s: Sizes) => string,
+  shape: (s: Sizes) => UnaryShape,
+  load: (caller: Caller, plan: UnaryPlan, s: Sizes) => Promise<UnaryResult>,
+): Workload {
+  return {
+    id,
+    title,
+    applies: anySetup,
+    metrics: perCall,
+    run: (setup, s) => unary(setup, s, shape(s), (caller, plan) => load(caller, plan, s)),
+  };
+}
+
+interface StreamShape {
+  streams: number;
+  replies: number;
+  text: boolean;
+}
+
+function streamWorkload(
+  id: string,
+  title: (s: Sizes) => string,
+  shape: (s: Sizes) => StreamShape,
+  applies: (spec: SetupSpec) => boolean = anySetup,
+): Workload {
+  return { id, title, applies, metrics: perMessage, run: (setup, s) => stream(setup, s, shape(s)) };
+}
+
+const count = (n: number) => n.toLocaleString("en");
+const small = (s: Sizes): UnaryShape => ({ name: "bench", connections: s.unaryConnections });
+
+export const workloads: Workload[] = [
+  unaryWorkload(
+    "unary",
+    (s) => `Unary, small, ${s.unaryConnections} keep-alive connections`,
+    small,
+    (caller, plan, s) => closedLoop(caller, plan, s.unaryConnections),
+  ),
+  unaryWorkload(
+    "rate",
+    (s) => `Unary at a fixed ${s.fixedRatePerSecond} calls/s`,
+    small,
+    (caller, plan, s) => fixedRate(caller, plan, s.fixedRatePerSecond),
+  ),
+  unaryWorkload(
+    "large",
+    (s) => `Unary, ${s.largeBytes / MiB} MiB request and reply, ${s.largeConnections} connections`,
+    (s) => ({ name: "x".repeat(s.largeBytes), connections: s.largeConnections }),
+    (caller, plan, s) => closedLoop(caller, plan, s.largeConnections),
+  ),
+  streamWorkload(
+    "stream",
+    (s) => `1 server stream of ${count(s.streamReplies)} × ${s.streamReplyBytes} B replies`,
+    (s) => ({ streams: 1, replies: s.streamReplies, text: false }),
+  ),
+  streamWorkload(
+    "streams",
+    (s) =>
+      `${s.concurrentStreams} concurrent streams of ${count(s.concurrentStreamReplies)} × ${s.streamReplyBytes} B`,
+    (s) => ({ streams: s.concurrentStreams, replies: s.concurrentStreamReplies, text: false }),
+  ),
+  streamWorkload(
+    "text",
+    (s) => `1 grpc-web-text stream of ${count(s.streamReplies)} × ${s.streamReplyBytes} B`,
+    (s) => ({ streams: 1, replies: s.streamReplies, text: true }),
+    (spec) => spec.text,
+  ),
+  {
+    id: "idle",
+    title: (s) => `${count(s.idleStreams)} idle open server streams, ${s.idleCycles} open/close cycles`,
+    applies: (spec) => spec.id !== "D",
+    freshProcesses: true,
+    metrics: [
+      { key: "rssKiBPerStream", label: "front RSS KiB/stream" },
+      { key: "leftOpen", label: "upstream calls left open" },
+      { key: "rssGrowthKiBPerCycle", label: "front RSS growth KiB/cycle" },
+    ],
+    run: idle,
+  },
+];
+
+/** Meters the load generator (this process) and the setup's front and backend, where present. */
+function meterFor(setup: Running): CpuMeter {
+  const pids = new Map([["load", process.pid]]);
+  if (setup.front) pids.set("front", setup.front.pid);
+  if (setup.backend) pids.set("backend", setup.backend.pid);
+  return new CpuMeter(pids);
+}
+
+/** CPU µs per unit of work for each role; a role the setup lacks (A's backend, D's front) gets NaN. */
+function cpuPerUnit(cpuUs: Map<string, number>, units: number) {
+  const per = (role: string) => (cpuUs.get(role) ?? Number.NaN) / units;
+  return { frontCpuUs: per("front"), backendCpuUs: per("backend"), loadCpuUs: per("load") };
+}
+
+async function withCaller<T>(
+  setup: Running,
+  connections: number,
+  text: boolean,
+  use: (caller: Caller) => Promise<T>,
+) {
+  const caller = createCaller({ origin: setup.origin, protocol: setup.spec.protocol, connections, text });
+  try {
+    return await use(caller);
+  } finally {
+    await caller.close();
+  }
+}
+
+async function unary(
+  setup: Running,
+  s: Sizes,
+  { name, connections }: UnaryShape,
+  load: (caller: Caller, plan: UnaryPlan) => Promise<UnaryResult>,
+): Promise<Measurement> {
+  const result = await withCaller(setup, connections, false, (caller) =>
+    load(caller, {
+      path: paths.unary,
+      requestFrame: helloRequestFrame(name),
+      expect: { payload: helloReplyPayload(unaryReply(name)), messages: 1 },
+      window: meterWindow(meterFor(setup), s.warmupMs, s.durationMs),
+    }),
+  );
+  const sorted = result.latenciesMs.sort((a, b) => a - b);
+  return {
+    values: {
+      perSecond: (result.ok * 1000) / result.windowMs,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      ...cpuPerUnit(result.cpuUs, result.ok),
+    },
+    failed: result.failed,
+    firstFailure: result.firstFailure,
+  };
+}
+
+async function stream(
+  setup: Running,
+  s: Sizes,
+  { streams, replies, text }: StreamShape,
+): Promise<Measurement> {
+  const shape = { replies, replyBytes: s.streamReplyBytes };
+  const result: StreamResult = await withCaller(setup, streams, text, (caller) =>
+    runStreams(
+      caller,
+      {
+        path: paths.serverStream,
+        requestFrame: helloRequestFrame(streamName(shape)),
+        expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: replies },
+        concurrency: streams,
+      },
+      meterFor(setup),
+    ),
+  );
+  const seconds = result.elapsedMs / 1000;
+  return {
+    values: {
+      perSecond: result.messages / seconds,
+      mibPerSecond: (result.messages * s.streamReplyBytes) / MiB / seconds,
+      ...cpuPerUnit(result.cpuUs, result.messages),
+    },
+    failed: result.failed,
+    firstFailure: result.firstFailure,
+  };
+}
+
+async function gcThenRss(front: BenchProcess): Promise<number> {
+  if (front.inspectPort === undefined) throw new Error("the idle workload needs the front's inspector");
+  await collectGarbage(front.inspectPort);
+  return rssBytes(front.pid);
+}
+
+async function idle(setup: Running, s: Sizes): Promise<Measurement> {
+  const { front } = setup;
+  if (!front) throw new Error("the idle workload needs a front");
+  const cycle = (streams: number) =>
+    idleCycle({
+      origin: setup.origin,
+      path: paths.serverStream,
+      requestFrame: helloRequestFrame(IDLE_NAME),
+      expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
+      streams,
+      frontRss: () => gcThenRss(front),
+      greeter: setup.greeter,
+    });
+  // A small first cycle warms code paths and pools up, so the measured ones see the steady state.
+  await cycle(Math.ceil(s.idleStreams / 10));
+  const cycles = [];
+  for (let i = 0; i < s.idleCycles; i++) cycles.push(await cycle(s.idleStreams));
+  const first = cycles[0];
+  const last = cycles.at(-1);
+  if (!first || !last) throw new Error("the idle workload needs at least one cycle");
+  const notOpened = cycles.reduce((sum, c) => sum + s.idleStreams - c.opened, 0);
+  return {
+    values: {
+      rssKiBPerStream: (first.rssOpen - first.rssBefore) / 1024 / s.idleStreams,
+      leftOpen: last.leftOpen,
+      rssGrowthKiBPerCycle:
+        cycles.length > 1
+          ? (last.rssAfterClose - first.rssAfterClose) / 1024 / (cycles.length - 1)
+          : Number.NaN,
+    },
+    failed: notOpened,
+    firstFailure: notOpened > 0 ? `${notOpened} idle streams never delivered their first reply` : undefined,
+  };
+}
