@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import type { FastifyInstance } from "fastify";
+import { buildAdminServer } from "./ops/admin.js";
+import { drainAndClose } from "./ops/drain.js";
+import { ProxyOps } from "./ops/ops.js";
 import { buildServer } from "./server/build.js";
 import { parseCli } from "./server/config.js";
 
@@ -13,15 +17,35 @@ if (parsed.kind === "error") {
 }
 
 const { config } = parsed;
-const app = await buildServer({ ...config.proxy, logger: { level: config.logLevel } });
+const ops = new ProxyOps();
+const app = await buildServer({ ...config.proxy, ops, logger: { level: config.logLevel } });
 await app.listen({ host: config.host, port: config.port });
 app.log.info(`proxying gRPC-Web on ${config.host}:${config.port} to ${config.proxy.upstream}`);
+let admin: FastifyInstance | undefined;
+if (config.admin) {
+  admin = buildAdminServer(ops, app.log);
+  await admin.listen(config.admin);
+  app.log.info(`serving /healthz, /readyz and /metrics on ${config.admin.host}:${config.admin.port}`);
+}
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      app.log.warn(`${signal} again: exiting at once`);
+      process.exit(1);
+    }
     stopping = true;
-    app.close().then(() => process.exit(0));
+    app.log.info(`${signal}: draining; calls in flight have ${config.drainTimeoutMs} ms to end`);
+    drainAndClose(app, ops, config.drainTimeoutMs)
+      .then(async (ended) => {
+        if (ended > 0) app.log.warn(`ended ${ended} calls still in flight with UNAVAILABLE`);
+        await admin?.close();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, "graceful shutdown failed");
+        process.exit(1);
+      });
   });
 }

@@ -31,6 +31,16 @@ export interface CallOutcome {
   readonly code: number;
   /** True when the browser went away before the call ended. */
   readonly clientGone: boolean;
+  /** True when the request reached the backend; false when the proxy refused it first. */
+  readonly forwarded: boolean;
+  /** Request bytes sent to the backend (gRPC frames, decoded in text mode). */
+  readonly bytesIn: number;
+  /** Response DATA bytes from the backend passed on to the browser (before base64 in text mode). */
+  readonly bytesOut: number;
+  /** Complete response messages passed on. */
+  readonly messagesOut: number;
+  /** `performance.now()` when the backend's response headers arrived, if they did. */
+  readonly respondedAt: number | undefined;
 }
 
 export interface CallRequest {
@@ -61,7 +71,8 @@ export class BridgedCall {
   #body: Buffer | undefined;
   #upstream: ClientHttp2Stream | undefined;
   #retried = false;
-  #responded = false;
+  #respondedAt: number | undefined;
+  #bytesOut = 0;
   #trailers: IncomingHttpHeaders | undefined;
   /** Set when the upstream answered with something that is not gRPC. */
   #nonGrpc: { status: number; contentType: string | undefined; body: Buffer[]; bytes: number } | undefined;
@@ -133,7 +144,7 @@ export class BridgedCall {
     this.#done = true;
     this.#cleanup();
     this.#cancelUpstream();
-    this.#call.onDone?.({ code: Code.CANCELLED, clientGone: true });
+    this.#report(Code.CANCELLED, true);
   };
 
   readonly #onDeadline = (timeoutMs: number): void => {
@@ -177,7 +188,7 @@ export class BridgedCall {
 
   readonly #onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
     if (this.#done) return;
-    this.#responded = true;
+    this.#respondedAt = performance.now();
     const status = Number(headers[HTTP2_HEADER_STATUS]);
     const contentType = single(headers[HTTP2_HEADER_CONTENT_TYPE]);
     const isGrpc = status === 200 && contentType?.startsWith("application/grpc") === true;
@@ -211,6 +222,7 @@ export class BridgedCall {
       this.#fail(error);
       return;
     }
+    this.#bytesOut += chunk.length;
     if (!this.#web.write(chunk) && !this.#waitingForDrain) {
       this.#waitingForDrain = true;
       this.#upstream?.pause();
@@ -254,7 +266,7 @@ export class BridgedCall {
   readonly #onClose = (): void => {
     const stream = this.#upstream;
     if (this.#done || !stream) return;
-    if (stream.rstCode === NGHTTP2_REFUSED_STREAM && !this.#responded && !this.#retried) {
+    if (stream.rstCode === NGHTTP2_REFUSED_STREAM && this.#respondedAt === undefined && !this.#retried) {
       // The backend never started this call (GOAWAY or stream limit): safe to send again.
       this.#retried = true;
       this.#openUpstream();
@@ -277,6 +289,11 @@ export class BridgedCall {
   }
 
   // ---- endings
+
+  /** Ends the call now with `error`, as the proxy's own status (a draining proxy ends its last calls so). */
+  abort(error: GrpcError): void {
+    this.#fail(error);
+  }
 
   /**
    * Ends the call with a status the proxy generated. `beforeBodyEnd` marks an
@@ -301,8 +318,16 @@ export class BridgedCall {
     this.#timer = undefined;
   }
 
-  #report(code: number): void {
-    this.#call.onDone?.({ code, clientGone: false });
+  #report(code: number, clientGone = false): void {
+    this.#call.onDone?.({
+      code,
+      clientGone,
+      forwarded: this.#upstream !== undefined,
+      bytesIn: this.#upstream === undefined ? 0 : (this.#body?.length ?? 0),
+      bytesOut: this.#bytesOut,
+      messagesOut: this.#tracker.frames,
+      respondedAt: this.#respondedAt,
+    });
   }
 }
 

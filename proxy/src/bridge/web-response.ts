@@ -8,6 +8,7 @@ export type Metadata = Array<[string, string]>;
 /** The status keys a browser must be able to read from a Trailers-Only response. */
 const STATUS_NAMES = ["grpc-status", "grpc-message", "grpc-status-details-bin"];
 const STATUS_HEADERS = STATUS_NAMES.join(", ");
+const REQUEST_ID = "x-request-id";
 
 /**
  * The browser side of one call: gRPC-Web response headers, message frames
@@ -20,13 +21,16 @@ export class WebResponse {
   readonly #contentType: string;
   /** CORS headers for this request's origin; empty when it sent none. */
   readonly #cors: OutgoingHttpHeaders;
+  /** The call's x-request-id, sent back (and exposed) with every answer. */
+  readonly #requestId: string;
   #corked = false;
 
-  constructor(res: ServerResponse, encoding: WebContentType, cors: OutgoingHttpHeaders) {
+  constructor(res: ServerResponse, encoding: WebContentType, cors: OutgoingHttpHeaders, requestId: string) {
     this.#res = res;
     this.#text = encoding.text;
     this.#contentType = formatWebContentType(encoding);
     this.#cors = cors;
+    this.#requestId = requestId;
   }
 
   get headersSent(): boolean {
@@ -89,11 +93,13 @@ export class WebResponse {
 
   #headers(metadata: Metadata): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = { ...this.#cors, "content-type": this.#contentType };
-    let exposed = STATUS_HEADERS;
+    let exposed = `${STATUS_HEADERS}, ${REQUEST_ID}`;
     for (const [name, value] of metadata) {
       headers[name] = value;
-      if (!STATUS_NAMES.includes(name)) exposed += `, ${name}`;
+      if (!STATUS_NAMES.includes(name) && name !== REQUEST_ID) exposed += `, ${name}`;
     }
+    // After the metadata: a backend echoing the id sends the same one, and the proxy's is the one it logged.
+    headers[REQUEST_ID] = this.#requestId;
     if (this.#cors["access-control-allow-origin"] !== undefined) {
       headers["access-control-expose-headers"] = exposed;
     }

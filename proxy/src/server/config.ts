@@ -2,12 +2,23 @@ import { parseArgs } from "node:util";
 import { parseDuration } from "../protocol/timeout.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcWebProxyOptions } from "./options.js";
 
-export interface CliConfig {
+export interface HostPort {
   readonly host: string;
   readonly port: number;
+}
+
+export interface CliConfig extends HostPort {
   readonly logLevel: string;
+  /** Where /healthz, /readyz and /metrics are served; undefined: nowhere. */
+  readonly admin: HostPort | undefined;
+  /** How long calls in flight may run on after SIGTERM/SIGINT. */
+  readonly drainTimeoutMs: number;
   readonly proxy: GrpcWebProxyOptions;
 }
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** The --health-check value that asks about the whole server (service ""). */
+const WHOLE_SERVER = "server";
 
 export type CliParse =
   | { readonly kind: "run"; readonly config: CliConfig }
@@ -53,6 +64,21 @@ const FLAGS = {
     env: "GRPC_WEB_BRIDGE_LOG_LEVEL",
     arg: "LEVEL",
     help: "fatal, error, warn, info, debug, trace or silent (default info)",
+  },
+  "admin-listen": {
+    env: "GRPC_WEB_BRIDGE_ADMIN_LISTEN",
+    arg: "HOST:PORT",
+    help: "where to serve /healthz, /readyz and /metrics (default: off); never the public port",
+  },
+  "health-check": {
+    env: "GRPC_WEB_BRIDGE_HEALTH_CHECK",
+    arg: "SERVICE",
+    help: `readiness asks the backend's grpc.health.v1 about SERVICE ('${WHOLE_SERVER}': the whole server). Default: a connection is enough`,
+  },
+  "drain-timeout": {
+    env: "GRPC_WEB_BRIDGE_DRAIN_TIMEOUT",
+    arg: "DURATION",
+    help: "on SIGTERM/SIGINT, how long calls in flight may run on before they end with UNAVAILABLE (default 30s)",
   },
 } as const satisfies Record<string, Flag>;
 
@@ -101,11 +127,15 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
   });
 
   const listen = setting("listen") ?? "127.0.0.1:8080";
-  const colon = listen.lastIndexOf(":");
-  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  const port = Number(listen.slice(colon + 1));
-  if (colon < 0 || !host || !Number.isInteger(port) || port < 0 || port > 65535) {
-    return bad("listen", `expected HOST:PORT, got "${listen}"`);
+  const address = parseHostPort(listen);
+  if (!address) return bad("listen", `expected HOST:PORT, got "${listen}"`);
+
+  const adminListen = setting("admin-listen");
+  const admin = adminListen === undefined ? undefined : parseHostPort(adminListen);
+  if (adminListen !== undefined && !admin)
+    return bad("admin-listen", `expected HOST:PORT, got "${adminListen}"`);
+  if (admin && admin.port !== 0 && admin.port === address.port && admin.host === address.host) {
+    return bad("admin-listen", "must differ from --listen: health and metrics never share the public port");
   }
 
   const upstream = setting("upstream");
@@ -145,18 +175,37 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
   const logLevel = setting("log-level") ?? "info";
   if (!LOG_LEVELS.includes(logLevel)) return bad("log-level", `expected one of ${LOG_LEVELS.join(", ")}`);
 
+  const drainTimeout = setting("drain-timeout");
+  const drainTimeoutMs = drainTimeout === undefined ? DEFAULT_DRAIN_TIMEOUT_MS : parseDuration(drainTimeout);
+  if (drainTimeoutMs === undefined) {
+    return bad("drain-timeout", `expected a duration like 500ms, 30s or 5m, got "${drainTimeout}"`);
+  }
+
+  const healthCheck = setting("health-check");
+  const healthCheckService = healthCheck === WHOLE_SERVER ? "" : healthCheck;
+
   return {
     kind: "run",
     config: {
-      host,
-      port,
+      ...address,
       logLevel,
+      admin,
+      drainTimeoutMs,
       proxy: {
         upstream,
         allowedOrigins,
         ...(maxTimeoutMs !== undefined && { maxTimeoutMs }),
         ...(maxMessageBytes !== undefined && { maxMessageBytes }),
+        ...(healthCheckService !== undefined && { healthCheckService }),
       },
     },
   };
+}
+
+function parseHostPort(value: string): HostPort | undefined {
+  const colon = value.lastIndexOf(":");
+  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  const port = Number(value.slice(colon + 1));
+  if (colon < 0 || !host || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
+  return { host, port };
 }

@@ -1,3 +1,5 @@
+import type { ProxyOps } from "../ops/ops.js";
+
 /** Options of the Fastify plugin; the CLI and config file map onto these. */
 export interface GrpcWebProxyOptions {
   /** The backend: `http://host:port` (h2c) or `https://host:port`. */
@@ -8,6 +10,13 @@ export interface GrpcWebProxyOptions {
   readonly maxTimeoutMs?: number;
   /** Largest request message accepted, in bytes; default 4 MiB, as gRPC's own default. */
   readonly maxMessageBytes?: number;
+  /**
+   * Readiness asks the backend's standard health service (`grpc.health.v1.Health/Check`)
+   * about this service name, "" for the whole server; default: a connection is enough.
+   */
+  readonly healthCheckService?: string;
+  /** Metrics, health and drain, shared with an admin listener; default: the plugin's own, unexposed. */
+  readonly ops?: ProxyOps;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -2,10 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { BridgedCall } from "../bridge/call.js";
 import { WebResponse } from "../bridge/web-response.js";
+import type { RejectReason } from "../ops/metrics.js";
+import { ProxyOps } from "../ops/ops.js";
+import { requestIdFor } from "../ops/request-id.js";
 import { parseWebContentType, responseContentType } from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
 import { UpstreamPool } from "../upstream/pool.js";
-import { CorsPolicy } from "./cors.js";
+import { CorsPolicy, type OriginVerdict } from "./cors.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
@@ -23,8 +26,13 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   const pool = new UpstreamPool({ url: settings.upstream });
   const cors = new CorsPolicy(settings.allowedOrigins);
   const limits = { maxMessageBytes: settings.maxMessageBytes, maxTimeoutMs: settings.maxTimeoutMs };
+  const ops = options.ops ?? new ProxyOps({ processMetrics: false });
+  const removeUpstream = ops.addUpstream(pool, options.healthCheckService);
 
-  fastify.addHook("onClose", () => pool.close());
+  fastify.addHook("onClose", () => {
+    removeUpstream();
+    return pool.close();
+  });
   // The body is read as a stream by the call itself, never parsed or buffered by Fastify.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser("*", (_request, _payload, done) => done(null));
@@ -32,6 +40,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     reply.hijack();
     if (error.statusCode === 415) {
+      ops.metrics.rejected("content_type");
       unsupportedMediaType(request.raw, reply.raw, cors);
       return;
     }
@@ -44,8 +53,10 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   fastify.route({
     method: ["GET", "HEAD", "PUT", "DELETE", "PATCH"],
     url: QUALIFIED_GRPC_PATH,
-    handler: (_request, reply) =>
-      reply.code(405).header("allow", "POST, OPTIONS").send("gRPC-Web calls are POSTs\n"),
+    handler: (_request, reply) => {
+      ops.metrics.rejected("route");
+      return reply.code(405).header("allow", "POST, OPTIONS").send("gRPC-Web calls are POSTs\n");
+    },
   });
 
   function preflight(request: FastifyRequest, reply: FastifyReply): void {
@@ -53,6 +64,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const { raw: req } = request;
     const verdict = cors.check(req.headers, isSecure(req));
     if (!verdict.allowed) {
+      ops.metrics.rejected("cors");
       logRejectedOrigin(request, verdict.origin);
       reply.raw
         .writeHead(403, { "content-type": "text/plain" })
@@ -69,24 +81,48 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const verdict = cors.check(req.headers, isSecure(req));
     const contentType = parseWebContentType(req.headers["content-type"]);
     if (!contentType) {
+      ops.metrics.rejected("content_type");
       unsupportedMediaType(req, res, cors);
       return;
     }
-    const encoding = responseContentType(req.headers.accept, contentType);
-    if (!verdict.allowed) {
-      logRejectedOrigin(request, verdict.origin);
-      const web = new WebResponse(res, encoding, {});
-      web.fail(new GrpcError(Code.PERMISSION_DENIED, `origin ${verdict.origin} is not allowed`), true, true);
-      return;
-    }
+    const requestId = requestIdFor(req);
     const path = pathOf(req.url ?? "");
-    const web = new WebResponse(res, encoding, verdict.headers);
-    if (!VALID_PATH.test(path)) {
-      web.fail(new GrpcError(Code.UNIMPLEMENTED, `"${path}" is not a gRPC method path`), true, true);
+    const encoding = responseContentType(req.headers.accept, contentType);
+    const web = new WebResponse(res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
+    const refusal = refusalOf(verdict, path, ops.draining);
+    if (refusal) {
+      if (!verdict.allowed) logRejectedOrigin(request, verdict.origin);
+      // The proxy answers by itself, and closes the connection: the body may still be on its way.
+      web.fail(refusal.error, true, true);
+      ops.refused(request, requestId, path, refusal.reason, refusal.error.code);
       return;
     }
-    new BridgedCall({ req, path, contentType, pool, limits }, web, res).start();
+    const tracked = ops.track(request, { requestId, path, upstream: pool.address, text: contentType.text });
+    tracked.run(new BridgedCall({ req, path, contentType, pool, limits, onDone: tracked.done }, web, res));
   }
+}
+
+/** Why the proxy must answer a call itself, if it must. */
+function refusalOf(
+  verdict: OriginVerdict,
+  path: string,
+  draining: boolean,
+): { reason: RejectReason; error: GrpcError } | undefined {
+  if (!verdict.allowed) {
+    return {
+      reason: "cors",
+      error: new GrpcError(Code.PERMISSION_DENIED, `origin ${verdict.origin} is not allowed`),
+    };
+  }
+  if (!VALID_PATH.test(path)) {
+    return {
+      reason: "route",
+      error: new GrpcError(Code.UNIMPLEMENTED, `"${path}" is not a gRPC method path`),
+    };
+  }
+  if (draining)
+    return { reason: "draining", error: new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down") };
+  return undefined;
 }
 
 function isSecure(req: IncomingMessage): boolean {

@@ -24,6 +24,13 @@ export interface PoolOptions {
   readonly maxCancelsPerSession?: number;
 }
 
+export interface SessionStates {
+  readonly connecting: number;
+  readonly connected: number;
+  /** Retired or closing: they finish their streams but take no new ones. */
+  readonly retiring: number;
+}
+
 const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_CANCELS_PER_SESSION = 500;
 
@@ -72,6 +79,38 @@ export class UpstreamPool {
   /** True when a session is connected and takes new streams. */
   get connected(): boolean {
     return this.#sessions.some((s) => !s.retired && !s.session.connecting && !s.session.destroyed);
+  }
+
+  /** Sessions by state, for metrics. */
+  get sessionStates(): SessionStates {
+    const states = { connecting: 0, connected: 0, retiring: 0 };
+    for (const { session, retired } of this.#sessions) {
+      if (retired || session.closed || session.destroyed) states.retiring++;
+      else if (session.connecting) states.connecting++;
+      else states.connected++;
+    }
+    return states;
+  }
+
+  /**
+   * Resolves true once a session takes new streams, opening one when none does,
+   * and false when that fails. Readiness probes need it: the pool itself only
+   * connects for a call, and no call comes to a proxy that is not ready.
+   */
+  connect(): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    const { session } = this.#sessionWithCapacity();
+    if (!session.connecting) return Promise.resolve(!session.closed && !session.destroyed);
+    return new Promise((resolve) => {
+      const settle = (connected: boolean) => () => {
+        session.off("connect", onConnect).off("close", onClose);
+        resolve(connected);
+      };
+      const onConnect = settle(true);
+      const onClose = settle(false);
+      session.once("connect", onConnect).once("close", onClose);
+    });
   }
 
   /** Opens a stream on a session with capacity. Throws only if the pool is closed. */

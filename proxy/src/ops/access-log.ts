@@ -1,0 +1,44 @@
+import type { FastifyRequest } from "fastify";
+import { codeName } from "../protocol/status.js";
+
+/** A call as its access-log line names it. */
+export interface LoggedCall {
+  readonly requestId: string;
+  /** `/package.Service/Method` */
+  readonly path: string;
+  /** The backend's address; undefined when the proxy answered by itself. */
+  readonly upstream: string | undefined;
+  /** `performance.now()` when the call came in. */
+  readonly startedAt: number;
+}
+
+export interface CallResult {
+  readonly code: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/**
+ * The one access-log line of a call, at info level through the request's logger.
+ * It names the call and never carries message bodies or header values other
+ * than the user agent, so no credential (authorization, cookies) can leak into
+ * logs. The request id is logged as `reqId` when Fastify's request id is it
+ * (`buildServer` makes it so), else as `requestId` too.
+ */
+export function logCall(request: FastifyRequest, call: LoggedCall, result: CallResult): void {
+  request.log.info(
+    {
+      requestId: call.requestId === request.id ? undefined : call.requestId,
+      path: call.path,
+      upstream: call.upstream,
+      grpcCode: codeName(result.code),
+      grpcStatus: result.code,
+      durationMs: Math.round((performance.now() - call.startedAt) * 100) / 100,
+      bytesIn: result.bytesIn,
+      bytesOut: result.bytesOut,
+      client: request.ip,
+      userAgent: request.headers["user-agent"],
+    },
+    "call",
+  );
+}

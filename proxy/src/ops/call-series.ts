@@ -1,0 +1,48 @@
+import type { Histogram } from "prom-client";
+import type { CallOutcome } from "../bridge/call.js";
+import { Code } from "../protocol/status.js";
+
+export type SeriesLabels = {
+  readonly service: string;
+  readonly method: string;
+  readonly mode: "binary" | "text";
+};
+
+const CODE_COUNT = Object.keys(Code).length;
+
+/**
+ * The counts of one method in one mode. A call bumps plain numbers — a
+ * prom-client `inc` hashes its labels every time — which the registry copies at
+ * scrape time. The two histograms are prom-client children, resolved once.
+ */
+export class CallSeries {
+  readonly labels: SeriesLabels;
+  started = 0;
+  /** Finished calls by gRPC code; codes beyond the table count as UNKNOWN, as clients read them. */
+  readonly finished: number[] = new Array(CODE_COUNT).fill(0);
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly #duration: ReturnType<Histogram["labels"]>;
+  readonly #firstByte: ReturnType<Histogram["labels"]>;
+
+  constructor(labels: SeriesLabels, duration: Histogram, firstByte: Histogram) {
+    this.labels = labels;
+    this.#duration = duration.labels(labels);
+    this.#firstByte = firstByte.labels(labels);
+  }
+
+  /** Counts a finished call that started at `startedAt`, a `performance.now()` time. */
+  finish(outcome: CallOutcome, startedAt: number): void {
+    const { code } = outcome;
+    const known = code >= 0 && code < CODE_COUNT ? code : Code.UNKNOWN;
+    this.finished[known] = (this.finished[known] ?? 0) + 1;
+    if (outcome.bytesIn > 0) this.messagesIn++;
+    this.messagesOut += outcome.messagesOut;
+    this.bytesIn += outcome.bytesIn;
+    this.bytesOut += outcome.bytesOut;
+    this.#duration.observe((performance.now() - startedAt) / 1000);
+    if (outcome.respondedAt !== undefined) this.#firstByte.observe((outcome.respondedAt - startedAt) / 1000);
+  }
+}
