@@ -40,7 +40,12 @@ describe("bad input", () => {
     await backend?.close();
   });
 
-  async function post(body: Buffer | string, headers: Record<string, string> = {}, path = SAY_HELLO, method = "POST") {
+  async function post(
+    body: Buffer | string,
+    headers: Record<string, string> = {},
+    path = SAY_HELLO,
+    method = "POST",
+  ) {
     const response = await fetch(proxy.url + path, {
       method,
       headers: { "content-type": "application/grpc-web+proto", ...headers },
@@ -165,10 +170,18 @@ describe("bad input", () => {
   test("text mode: separately padded base64 segments make one message", async () => {
     const text = helloFrame.subarray(0, 7).toString("base64") + helloFrame.subarray(7).toString("base64");
     assert.ok(text.indexOf("=") < text.length - 2, "padding sits in the middle");
-    const answer = await post(text, { "content-type": "application/grpc-web-text", accept: "application/grpc-web-text" });
+    const answer = await post(text, {
+      "content-type": "application/grpc-web-text",
+      accept: "application/grpc-web-text",
+    });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers.get("content-type"), "application/grpc-web-text");
-    const body = Buffer.concat(answer.body.toString().match(/[^=]+=*/g)?.map((s) => Buffer.from(s, "base64")) ?? []);
+    const body = Buffer.concat(
+      answer.body
+        .toString()
+        .match(/[^=]+=*/g)
+        ?.map((s) => Buffer.from(s, "base64")) ?? [],
+    );
     assert.ok(body.includes(Buffer.from("Hello, Ada!")));
   });
 

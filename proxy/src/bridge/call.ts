@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { Base64Decoder } from "../protocol/base64.js";
 import { upstreamContentType, type WebContentType } from "../protocol/content-type.js";
 import { FrameBoundaryTracker, RequestBodyReader } from "../protocol/frame.js";
@@ -15,7 +15,8 @@ import { effectiveTimeout, encodeGrpcTimeout, parseGrpcTimeout } from "../protoc
 import type { UpstreamPool } from "../upstream/pool.js";
 import type { WebResponse } from "./web-response.js";
 
-const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } =
+  http2.constants;
 const END_STREAM = 0x1;
 /** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
 const NON_GRPC_BODY_LIMIT = 1024;
@@ -70,6 +71,7 @@ export class BridgedCall {
   #timer: NodeJS.Timeout | undefined;
   #body: Buffer | undefined;
   #upstream: ClientHttp2Stream | undefined;
+  #session: ClientHttp2Session | undefined;
   #retried = false;
   #respondedAt: number | undefined;
   #bytesOut = 0;
@@ -175,10 +177,11 @@ export class BridgedCall {
       return;
     }
     this.#upstream = stream;
+    // Node detaches a stream from its session on close; keep it to tell a lost connection from a reset.
+    this.#session = stream.session;
     stream.on("response", this.#onResponse);
     stream.on("data", this.#onData);
     stream.once("trailers", this.#onTrailers);
-    stream.once("end", this.#onEnd);
     stream.once("error", this.#onError);
     stream.once("close", this.#onClose);
     stream.end(this.#body);
@@ -239,8 +242,26 @@ export class BridgedCall {
     this.#trailers = trailers;
   };
 
-  readonly #onEnd = (): void => {
-    if (this.#done) return;
+  readonly #onError = (error: Error): void => {
+    this.#upstreamError = error;
+  };
+
+  /**
+   * Every ending is decided here, not on 'end': Node ends the readable side for a
+   * reset too, and only at 'close' are the trailers and the RST_STREAM code both known.
+   */
+  readonly #onClose = (): void => {
+    const stream = this.#upstream;
+    if (this.#done || !stream) return;
+    const trailers = this.#trailers;
+    if (trailers?.["grpc-status"] !== undefined) {
+      // Complete trailers make a complete call, even if RST_STREAM(NO_ERROR) followed (early server closure).
+      this.#done = true;
+      this.#cleanup();
+      this.#web.finish(responseMetadata(trailers));
+      this.#report(Number(trailers["grpc-status"]));
+      return;
+    }
     const nonGrpc = this.#nonGrpc;
     if (nonGrpc) {
       const body = Buffer.concat(nonGrpc.body);
@@ -248,24 +269,6 @@ export class BridgedCall {
       this.#fail(new GrpcError(codeFromHttpStatus(nonGrpc.status), message));
       return;
     }
-    const trailers = this.#trailers;
-    if (trailers?.["grpc-status"] === undefined) {
-      this.#fail(new GrpcError(Code.UNKNOWN, "upstream ended the call without a grpc-status"));
-      return;
-    }
-    this.#done = true;
-    this.#cleanup();
-    this.#web.finish(responseMetadata(trailers));
-    this.#report(Number(trailers["grpc-status"]));
-  };
-
-  readonly #onError = (error: Error): void => {
-    this.#upstreamError = error;
-  };
-
-  readonly #onClose = (): void => {
-    const stream = this.#upstream;
-    if (this.#done || !stream) return;
     if (stream.rstCode === NGHTTP2_REFUSED_STREAM && this.#respondedAt === undefined && !this.#retried) {
       // The backend never started this call (GOAWAY or stream limit): safe to send again.
       this.#retried = true;
@@ -279,13 +282,25 @@ export class BridgedCall {
     const error = this.#upstreamError as NodeJS.ErrnoException | undefined;
     const address = this.#call.pool.address;
     if (error && error.code !== "ERR_HTTP2_STREAM_ERROR") {
+      // A stream cancelled because its session failed carries the session's error as its cause.
+      const cause = (error.cause as NodeJS.ErrnoException | undefined) ?? error;
       return new GrpcError(
         Code.UNAVAILABLE,
-        `upstream ${address} unavailable: ${error.code ?? error.message}`,
+        `upstream ${address} unavailable: ${cause.code ?? cause.message}`,
       );
     }
-    const code = codeFromRstCode(stream.rstCode ?? http2.constants.NGHTTP2_NO_ERROR);
-    return new GrpcError(code, `upstream ${address} reset the stream (HTTP/2 error code ${stream.rstCode})`);
+    if (this.#session?.destroyed) {
+      // Node closes the streams of a lost connection as if cancelled; the call was not cancelled.
+      return new GrpcError(Code.UNAVAILABLE, `upstream ${address} unavailable: connection lost`);
+    }
+    const rstCode = stream.rstCode ?? NGHTTP2_NO_ERROR;
+    if (rstCode === NGHTTP2_NO_ERROR && this.#respondedAt !== undefined) {
+      return new GrpcError(Code.UNKNOWN, `upstream ${address} ended the call without a grpc-status`);
+    }
+    return new GrpcError(
+      codeFromRstCode(rstCode),
+      `upstream ${address} reset the stream (HTTP/2 error code ${rstCode})`,
+    );
   }
 
   // ---- endings
