@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import http2, { type ClientHttp2Stream, type Http2Session, type IncomingHttpHeaders } from "node:http2";
 import { Base64Decoder } from "../protocol/base64.js";
 import { upstreamContentType, type WebContentType } from "../protocol/content-type.js";
 import { FrameBoundaryTracker, RequestBodyReader } from "../protocol/frame.js";
@@ -71,7 +71,7 @@ export class BridgedCall {
   #timer: NodeJS.Timeout | undefined;
   #body: Buffer | undefined;
   #upstream: ClientHttp2Stream | undefined;
-  #session: ClientHttp2Session | undefined;
+  #session: Http2Session | undefined;
   #retried = false;
   #respondedAt: number | undefined;
   #bytesOut = 0;
