@@ -4,6 +4,7 @@ import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:ht
 import { afterEach, describe, test } from "node:test";
 import { freePort } from "../../testing/net.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
+import { listenH2c } from "./support/h2c-server.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";
 import { startRawUpstream } from "./support/raw-upstream.js";
 
@@ -171,5 +172,29 @@ describe("upstream faults", () => {
     assert.equal((await call(proxy)).grpcStatus, 0);
     assert.equal((await call(proxy)).grpcStatus, 0);
     assert.equal((await call(proxy)).grpcStatus, 0);
+  });
+
+  test("more sessions open when the backend's SETTINGS_MAX_CONCURRENT_STREAMS is reached", async () => {
+    const server = http2.createServer({ settings: { maxConcurrentStreams: 2 } });
+    server.on("stream", (stream) => {
+      setTimeout(() => {
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc", "grpc-status": "0" },
+          { endStream: true },
+        );
+      }, 100);
+    });
+    const upstream = await listenH2c(server);
+    cleanups.push(() => upstream.close());
+    const proxy = await startProxy(`http://127.0.0.1:${upstream.port}`);
+    cleanups.push(() => proxy.close());
+    // One call first, so the session exists and its SETTINGS are known when the burst comes.
+    assert.equal((await call(proxy)).grpcStatus, 0);
+    const results = await Promise.all(Array.from({ length: 6 }, () => call(proxy)));
+    assert.deepEqual(
+      results.map((r) => r.grpcStatus),
+      [0, 0, 0, 0, 0, 0],
+    );
+    assert.equal(upstream.sessions.length, 3, "6 concurrent streams at 2 per session");
   });
 });
