@@ -65,7 +65,7 @@ describe("operations flags", () => {
       ["--admin-listen", "GRPC_WEB_BRIDGE_ADMIN_LISTEN"],
       ["--health-check", "GRPC_WEB_BRIDGE_HEALTH_CHECK"],
       ["--drain-timeout", "GRPC_WEB_BRIDGE_DRAIN_TIMEOUT"],
-    ]) {
+    ] as const) {
       assert.ok(USAGE.includes(flag) && USAGE.includes(env), `${flag} and ${env} in --help`);
     }
   });
