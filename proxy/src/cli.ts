@@ -39,7 +39,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     app.log.info(`${signal}: draining; calls in flight have ${config.drainTimeoutMs} ms to end`);
     drainAndClose(app, ops, config.drainTimeoutMs)
       .then(async (ended) => {
-        if (ended > 0) app.log.warn(`ended ${ended} calls still in flight with UNAVAILABLE`);
+        if (ended > 0) app.log.warn(`ended ${ended} call(s) still in flight with UNAVAILABLE`);
         await admin?.close();
         process.exit(0);
       })
