@@ -23,19 +23,25 @@ function readinessBecomes(proxy: ObservedProxy, status: number) {
   });
 }
 
-describe("/healthz and /readyz", () => {
-  let backend: Backend;
-  let proxy: ObservedProxy;
+/** A backend and an observed proxy in front of it, for the tests of the describe that calls this. */
+function backendAndProxy(): { backend: Backend; proxy: ObservedProxy } {
+  const running = {} as { backend: Backend; proxy: ObservedProxy };
   before(async () => {
-    backend = await startBackend("connect-node");
-    proxy = await startObservedProxy(backend.url);
+    running.backend = await startBackend("connect-node");
+    running.proxy = await startObservedProxy(running.backend.url);
   });
   after(async () => {
-    await proxy?.close();
-    await backend?.close();
+    await running.proxy?.close();
+    await running.backend?.close();
   });
+  return running;
+}
+
+describe("/healthz and /readyz", () => {
+  const running = backendAndProxy();
 
   test("liveness: 200 with each upstream described, without connecting to it", async () => {
+    const { backend, proxy } = running;
     const { status, body } = await getJson<LivenessReport>(proxy.adminUrl, "/healthz");
     assert.equal(status, 200);
     assert.deepEqual(body, {
@@ -53,6 +59,7 @@ describe("/healthz and /readyz", () => {
   });
 
   test("readiness connects to the upstream, and flips when the backend goes down and comes back", async () => {
+    const { backend, proxy } = running;
     const up = await readiness(proxy);
     assert.equal(up.status, 200);
     assert.equal(up.body.ready, true);
@@ -68,7 +75,7 @@ describe("/healthz and /readyz", () => {
     assert.match(down.body.upstreams[0]?.reason ?? "", /cannot connect to 127\.0\.0\.1:\d+/);
     assert.equal((await getJson(proxy.adminUrl, "/healthz")).status, 200, "still alive");
 
-    backend = await startBackend("connect-node", backend.port);
+    running.backend = await startBackend("connect-node", backend.port);
     const back = await readinessBecomes(proxy, 200);
     assert.equal(back.body.upstreams[0]?.connected, true);
     const call = await grpcWebCall(proxy.url, SAY_HELLO, { message: hello });
@@ -119,18 +126,10 @@ describe("/readyz with a grpc.health.v1 check", () => {
 });
 
 describe("while draining", () => {
-  let backend: Backend;
-  let proxy: ObservedProxy;
-  before(async () => {
-    backend = await startBackend("connect-node");
-    proxy = await startObservedProxy(backend.url);
-  });
-  after(async () => {
-    await proxy?.close();
-    await backend?.close();
-  });
+  const running = backendAndProxy();
 
   test("readiness fails, liveness holds, and new calls are refused with UNAVAILABLE", async () => {
+    const { backend, proxy } = running;
     assert.equal((await readiness(proxy)).status, 200);
     assert.equal(await proxy.ops.drain(1000), 0, "no call was in flight");
     const { status, body } = await readiness(proxy);
