@@ -1,0 +1,92 @@
+// Bundle size of a minimal greeter app: one unary and one streaming call, each with a deadline and
+// metadata, bundled the way a front-end build would (esbuild --bundle --minify --format=esm), next to
+// the same app on stock connect-web and to the protobuf runtime alone. Prints raw and gzip -9 bytes
+// and where the bytes go; exits 1 when the client is over its budget.
+//   npm run bench:client-size [-- --json]
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const budgetGzipBytes = 25_000;
+
+const entries = {
+  "@grpc-web-bridge/client-web": `
+    import { createGreeterClient } from "@grpc-web-bridge/client-web";
+    const client = createGreeterClient({ baseUrl: "https://api.example.com", timeoutMs: 5000 });
+    export async function main() {
+      const reply = await client.sayHello({ name: "web" }, { timeoutMs: 1000, metadata: { "x-user": "ada" } });
+      for await (const r of client.sayHelloStreamReply({ name: "web" }, { timeoutMs: 1000, metadata: { "x-user": "ada" } })) console.log(r.message);
+      return reply.message;
+    }`,
+  "connect-web (stock)": `
+    import { createClient } from "@connectrpc/connect";
+    import { createGrpcWebTransport } from "@connectrpc/connect-web";
+    import { Greeter } from "@grpc-web-bridge/client-web";
+    const client = createClient(Greeter, createGrpcWebTransport({ baseUrl: "https://api.example.com", defaultTimeoutMs: 5000 }));
+    export async function main() {
+      const reply = await client.sayHello({ name: "web" }, { timeoutMs: 1000, headers: { "x-user": "ada" } });
+      for await (const r of client.sayHelloStreamReply({ name: "web" }, { timeoutMs: 1000, headers: { "x-user": "ada" } })) console.log(r.message);
+      return reply.message;
+    }`,
+  // What any protoc-gen-es v2 app pays before making a call: the generated descriptors, which
+  // embed descriptor.proto, and the binary codec.
+  "floor: generated code + binary codec": `
+    import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+    import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web";
+    export const encode = (name) => toBinary(HelloRequestSchema, create(HelloRequestSchema, { name }));
+    export const decode = (bytes) => fromBinary(HelloReplySchema, bytes).message;`,
+};
+
+async function measure(contents) {
+  const result = await build({
+    stdin: { contents, resolveDir: import.meta.dirname, loader: "js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    // Resolve the workspace package to its TypeScript sources, so no build step is needed first.
+    conditions: ["source"],
+    write: false,
+    metafile: true,
+    logLevel: "error",
+  });
+  const code = result.outputFiles[0].contents;
+  const output = Object.values(result.metafile.outputs)[0];
+  return { raw: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs: output.inputs };
+}
+
+// Groups module paths into packages (or package sub-folders), biggest first.
+function breakdown(inputs) {
+  const byGroup = new Map();
+  for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+    const inPackage = path.split("node_modules/").at(-1);
+    const group = inPackage
+      .replace(/\/dist\/(esm|cjs)/, "")
+      .split("/")
+      .slice(0, 3)
+      .join("/");
+    byGroup.set(group, (byGroup.get(group) ?? 0) + bytesInOutput);
+  }
+  return [...byGroup].sort((a, b) => b[1] - a[1]);
+}
+
+const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
+const results = {};
+for (const [name, contents] of Object.entries(entries)) results[name] = await measure(contents);
+
+if (process.argv.includes("--json")) {
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([n, r]) => [n, { raw: r.raw, gzip: r.gzip }]),
+  );
+  console.log(JSON.stringify(summary, null, 2));
+} else {
+  for (const [name, { raw, gzip, inputs }] of Object.entries(results)) {
+    console.log(`${name}: ${raw} bytes raw, ${gzip} bytes gzip -9 (${kB(gzip)})`);
+    for (const [group, bytes] of breakdown(inputs).slice(0, 8)) {
+      console.log(`  ${kB(bytes).padStart(8)} raw  ${group}`);
+    }
+  }
+}
+const ours = results["@grpc-web-bridge/client-web"].gzip;
+if (ours > budgetGzipBytes) {
+  console.error(`over budget: ${ours} > ${budgetGzipBytes} bytes gzip`);
+  process.exitCode = 1;
+}

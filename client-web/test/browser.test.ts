@@ -1,0 +1,205 @@
+// End to end in headless Chromium: a page on one loopback origin calls, through the project's
+// proxy on another origin, a real HTTP/2 connect-node backend.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
+import { freePort, waitFor } from "../../testing/net.js";
+import { type Backend, startBackend } from "./support/backend.js";
+import { openTestPage, type PageSession } from "./support/browser-harness.js";
+import type { CallSpec } from "./support/page.js";
+import { startHeaderStripper } from "./support/strip-headers.js";
+
+let page: PageSession;
+let backend: Backend;
+let proxy: RunningProxy;
+
+before(async () => {
+  page = await openTestPage();
+  backend = await startBackend();
+  proxy = await startProxy(backend.url, { allowedOrigins: [page.origin] });
+});
+
+after(async () => {
+  await page?.close();
+  await proxy?.close();
+  await backend?.close();
+});
+
+function call(spec: Omit<CallSpec, "baseUrl"> & { baseUrl?: string }) {
+  return page.run({ baseUrl: proxy.url, ...spec });
+}
+
+test("unary: the typed reply comes back", async () => {
+  const outcome = await call({ method: "sayHello", name: "Ada" });
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(
+    outcome.replies.map((r) => r.message),
+    ["Hello, Ada!"],
+  );
+  assert.ok(outcome.trailers.some(([key, value]) => key === "grpc-status" && value === "0"));
+});
+
+test("server streaming: each reply is delivered as it arrives, not at the end", async () => {
+  const intervalMs = 300;
+  const outcome = await call({
+    method: "sayHelloStreamReply",
+    name: "Ada",
+    metadata: { "x-stream-count": "3", "x-stream-interval-ms": String(intervalMs) },
+  });
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(
+    outcome.replies.map((r) => r.message),
+    ["Hello, Ada! (1 of 3)", "Hello, Ada! (2 of 3)", "Hello, Ada! (3 of 3)"],
+  );
+  const [first, second, third] = outcome.replies.map((r) => r.atMs);
+  assert.ok(first !== undefined && second !== undefined && third !== undefined);
+  assert.ok(second - first > intervalMs / 2, `2nd reply ${second - first} ms after the 1st`);
+  assert.ok(third - second > intervalMs / 2, `3rd reply ${third - second} ms after the 2nd`);
+});
+
+test("deadline: a backend slower than the deadline ends the call with DEADLINE_EXCEEDED on time", async () => {
+  const outcome = await call({
+    method: "sayHello",
+    name: "Ada",
+    timeoutMs: 300,
+    metadata: { "x-sleep-ms": "5000" },
+  });
+  assert.equal(outcome.error?.codeName, "DEADLINE_EXCEEDED");
+  assert.equal(outcome.error?.code, 4);
+  assert.ok(outcome.elapsedMs >= 250 && outcome.elapsedMs < 2000, `settled after ${outcome.elapsedMs} ms`);
+  await waitFor(() => (backend.observations.at(-1) === "cancelled" ? true : undefined));
+});
+
+test("metadata travels both ways, text and -bin, as headers and trailers", async () => {
+  const id = [0, 1, 2, 254, 255];
+  const outcome = await call({
+    method: "sayHello",
+    name: "Ada",
+    metadata: { "x-echo-user": "ada", "x-echo-id-bin": id },
+  });
+  assert.equal(outcome.error, undefined);
+  assert.ok(
+    outcome.headers.some(([k, v]) => k === "x-echo-user" && v === "ada"),
+    JSON.stringify(outcome.headers),
+  );
+  assert.ok(
+    outcome.trailers.some(([k, v]) => k === "x-trailer-user" && v === "ada"),
+    JSON.stringify(outcome.trailers),
+  );
+  assert.deepEqual(outcome.binary, { "x-echo-id-bin": [id], "x-trailer-id-bin": [id] });
+});
+
+test("headers and trailers of a streaming call reach the callbacks", async () => {
+  const outcome = await call({
+    method: "sayHelloStreamReply",
+    name: "Ada",
+    metadata: { "x-echo-trace": "t1" },
+  });
+  assert.equal(outcome.replies.length, 3);
+  assert.ok(outcome.headers.some(([k, v]) => k === "x-echo-trace" && v === "t1"));
+  assert.ok(outcome.trailers.some(([k, v]) => k === "x-trailer-trace" && v === "t1"));
+});
+
+test("an error carries code, message, headers, trailers and decoded details", async () => {
+  const outcome = await call({
+    method: "sayHello",
+    name: "Ada",
+    metadata: { "x-fail-code": "7", "x-fail-message": "not you, Ada", "x-echo-request-id": "r-1" },
+  });
+  const error = outcome.error;
+  assert.ok(error?.isGrpcWebError);
+  assert.equal(error.code, 7);
+  assert.equal(error.codeName, "PERMISSION_DENIED");
+  assert.equal(error.rawMessage, "not you, Ada");
+  assert.equal(error.message, "PERMISSION_DENIED: not you, Ada");
+  assert.deepEqual(error.details, ["a detail"]);
+  assert.ok(
+    error.headers.some(([k, v]) => k === "x-echo-request-id" && v === "r-1"),
+    JSON.stringify(error.headers),
+  );
+  assert.ok(
+    error.trailers.some(([k, v]) => k === "x-trailer-request-id" && v === "r-1"),
+    JSON.stringify(error.trailers),
+  );
+});
+
+test("a streaming error also carries headers and trailers", async () => {
+  const outcome = await call({
+    method: "sayHelloStreamReply",
+    name: "Ada",
+    metadata: { "x-fail-code": "9", "x-echo-k": "v" },
+  });
+  assert.equal(outcome.error?.codeName, "FAILED_PRECONDITION");
+  assert.ok(
+    outcome.error?.headers.some(([k]) => k === "x-echo-k"),
+    JSON.stringify(outcome.error?.headers),
+  );
+  assert.ok(
+    outcome.error?.trailers.some(([k]) => k === "x-trailer-k"),
+    JSON.stringify(outcome.error?.trailers),
+  );
+});
+
+test("abort mid-stream: the iterator ends with CANCELLED and the backend sees the cancel", async () => {
+  const outcome = await call({
+    method: "sayHelloStreamReply",
+    name: "Ada",
+    abortAfterMessages: 2,
+    metadata: { "x-stream-count": "50", "x-stream-interval-ms": "100" },
+  });
+  assert.equal(outcome.replies.length, 2);
+  assert.equal(outcome.error?.codeName, "CANCELLED");
+  await waitFor(() => (backend.observations.at(-1) === "cancelled" ? true : undefined));
+});
+
+test("abort a pending unary call: CANCELLED at once, and the backend sees the cancel", async () => {
+  const outcome = await call({
+    method: "sayHello",
+    name: "Ada",
+    abortAfterMs: 100,
+    metadata: { "x-sleep-ms": "5000" },
+  });
+  assert.equal(outcome.error?.codeName, "CANCELLED");
+  assert.ok(outcome.elapsedMs < 1000, `settled after ${outcome.elapsedMs} ms`);
+  await waitFor(() => (backend.observations.at(-1) === "cancelled" ? true : undefined));
+});
+
+test("retry: a unary call survives a backend restart", async () => {
+  const port = backend.port;
+  await backend.close();
+  const pending = call({
+    method: "sayHello",
+    name: "Ada",
+    timeoutMs: 10_000,
+    retry: { maxAttempts: 20, initialBackoffMs: 100, maxBackoffMs: 200 },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  backend = await startBackend(port);
+  const outcome = await pending;
+  assert.equal(outcome.error, undefined, outcome.error?.message);
+  assert.deepEqual(
+    outcome.replies.map((r) => r.message),
+    ["Hello, Ada!"],
+  );
+  assert.ok(outcome.attempts > 1, `${outcome.attempts} attempts`);
+});
+
+test("CORS hiding grpc-status: the error says so and names the headers to expose", async (t) => {
+  // The proxy answers a call to a missing backend with a trailers-only UNAVAILABLE: its status is
+  // only in headers, which the browser hides once Access-Control-Expose-Headers is gone.
+  const unreachable = await startProxy(`http://127.0.0.1:${await freePort()}`, {
+    allowedOrigins: [page.origin],
+  });
+  const stripper = await startHeaderStripper(unreachable.url, "access-control-expose-headers");
+  t.after(async () => {
+    await stripper.close();
+    await unreachable.close();
+  });
+  const direct = await call({ baseUrl: unreachable.url, method: "sayHello", name: "Ada" });
+  assert.equal(direct.error?.codeName, "UNAVAILABLE");
+  const hidden = await call({ baseUrl: stripper.url, method: "sayHello", name: "Ada" });
+  assert.equal(hidden.error?.codeName, "UNKNOWN");
+  assert.match(hidden.error?.message ?? "", /CORS/);
+  assert.match(hidden.error?.message ?? "", /Access-Control-Expose-Headers/);
+  assert.match(hidden.error?.message ?? "", /grpc-status, grpc-message, grpc-status-details-bin/);
+});

@@ -1,0 +1,71 @@
+// One origin serves the test page, the proxy listens on another, and the page calls the proxy
+// from real headless Chromium.
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../../testing/browser.js";
+import type { CallOutcome, CallSpec } from "./page.js";
+
+export interface PageSession {
+  /** The page's origin, to allow on the proxy. */
+  readonly origin: string;
+  run(spec: CallSpec): Promise<CallOutcome>;
+  close(): Promise<void>;
+}
+
+export async function openTestPage(): Promise<PageSession> {
+  const script = await bundlePage();
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>client-web test</title><script type="module" src="/page.js"></script>';
+  const server = createServer((req, res) => {
+    if (req.url === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else res.writeHead(200, { "content-type": "text/html" }).end(html);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const page: Page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
+    await page.goto(origin);
+    await page.waitForFunction(() => "runCall" in globalThis);
+    const opened = browser;
+    return {
+      origin,
+      async run(spec) {
+        // A string, not a function: the test runner's transpiler would add helpers the page lacks.
+        const outcome = (await page.evaluate(`runCall(${JSON.stringify(spec)})`)) as CallOutcome;
+        if (pageErrors.length > 0) throw new Error(`page errors: ${pageErrors.join("; ")}`);
+        return outcome;
+      },
+      async close() {
+        await opened.close();
+        server.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    server.close();
+    throw error;
+  }
+}
+
+async function bundlePage(): Promise<string> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("./page.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    conditions: ["source"],
+    write: false,
+    logLevel: "error",
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
