@@ -4,6 +4,8 @@ import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import Fastify from "fastify";
+import { grpcWebProxy } from "../src/index.js";
 import { type Backend, startBackend } from "./support/backends.js";
 import { type GrpcWebCallOptions, grpcWebCall } from "./support/grpc-web-client.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";
@@ -19,14 +21,15 @@ describe("access log and request ids", () => {
   let backend: Backend;
   let proxy: RunningProxy;
   let logText = "";
+  /** Where the proxies under test log to. */
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logText += chunk.toString();
+      done();
+    },
+  });
   before(async () => {
     backend = await startBackend("connect-node");
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logText += chunk.toString();
-        done();
-      },
-    });
     proxy = await startProxy(backend.url, {
       logger: { level: "info", stream },
       allowedOrigins: ["http://app.test"],
@@ -45,8 +48,8 @@ describe("access log and request ids", () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as LogLine)
       .filter((line) => line.msg === "call");
-  const lineOf = (requestId: string): LogLine => {
-    const lines = callLines().filter((line) => line.reqId === requestId);
+  const lineOf = (requestId: string, key = "reqId"): LogLine => {
+    const lines = callLines().filter((line) => line[key] === requestId);
     assert.equal(lines.length, 1, `one line for ${requestId}`);
     return lines[0] as LogLine;
   };
@@ -134,5 +137,19 @@ describe("access log and request ids", () => {
     const seen = await backendSaw("traced-1");
     assert.equal(seen.metadata.traceparent, trace.traceparent);
     assert.equal(seen.metadata.tracestate, trace.tracestate);
+  });
+
+  test("in an app of your own with Fastify's request ids, the line adds the x-request-id", async (t) => {
+    const app = Fastify({ logger: { level: "info", stream } });
+    await app.register(grpcWebProxy, { upstream: backend.url });
+    t.after(() => app.close());
+    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    const result = await grpcWebCall(url, SAY_HELLO, {
+      message: hello,
+      headers: { "x-request-id": "own-app-1" },
+    });
+    assert.equal(result.headers["x-request-id"], "own-app-1");
+    const line = lineOf("own-app-1", "requestId");
+    assert.match(String(line.reqId), /^req-/, "Fastify's own id stays reqId");
   });
 });
