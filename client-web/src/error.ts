@@ -52,6 +52,8 @@ export interface GrpcWebErrorInit {
 /** The one error every call rejects with. */
 export class GrpcWebError extends Error {
   override readonly name = "GrpcWebError";
+  /** The code's canonical name, e.g. "UNAVAILABLE". */
+  readonly codeName: string;
   /** Response headers and trailers merged, as the server (or an interceptor) set them. */
   readonly metadata: Headers;
   /** Response headers; for a trailers-only response, the same fields as `trailers`. */
@@ -69,15 +71,11 @@ export class GrpcWebError extends Error {
     init: GrpcWebErrorInit = {},
   ) {
     super(`${codeName(code)}: ${rawMessage}`, { cause: init.cause });
+    this.codeName = codeName(code);
     this.metadata = init.metadata ?? new Headers();
     this.headers = init.headers ?? new Headers();
     this.trailers = init.trailers ?? new Headers();
     this.details = init.details ?? [];
-  }
-
-  /** The code's canonical name, e.g. "UNAVAILABLE". */
-  get codeName(): string {
-    return codeName(this.code);
   }
 
   /** The details of the given message type, decoded. */

@@ -81,7 +81,8 @@ async function post(
       redirect: "error",
     });
   } catch (cause) {
-    // After an abort, connect replaces this with the signal's reason (CANCELLED or DEADLINE_EXCEEDED).
+    // Aborted by the caller or the deadline: interceptors should see that, not a network failure.
+    if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
     throw new ConnectError(
       `the request failed before any response (network error, or a CORS preflight the proxy refused): ${cause}`,
       Code.Unavailable,

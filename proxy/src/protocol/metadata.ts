@@ -15,14 +15,16 @@ export interface UpstreamRequestContext {
   readonly clientProtocol?: "http" | "https";
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1, RFC 2616 §13.5.1): they describe one connection and never cross a proxy.
- *  Node's http2 client throws synchronously on the first five, and on any te but exactly "trailers". */
+/** Hop-by-hop headers (RFC 9110 §7.6.1, RFC 2616 §13.5.1, RFC 7540 §3.2.1's HTTP2-Settings of an h2c upgrade): they
+ *  describe one connection and never cross a proxy. Node's http2 client throws synchronously on the first six, and
+ *  on any te but exactly "trailers". */
 const HOP_BY_HOP = [
   "connection",
   "keep-alive",
   "proxy-connection",
   "transfer-encoding",
   "upgrade",
+  "http2-settings",
   "te",
   "trailer",
   "proxy-authorization",
