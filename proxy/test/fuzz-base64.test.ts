@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { Base64Decoder } from "../src/protocol/base64.js";
 import { FrameBoundaryTracker, RequestBodyReader } from "../src/protocol/frame.js";
 import { Code, GrpcError } from "../src/protocol/status.js";
+import { decodeBase64Chunks as decode } from "./support/base64-chunks.js";
 import { frame } from "./support/chunks.js";
 import {
   base64ishText,
@@ -17,18 +18,6 @@ import {
   fuzzRuns,
   messageFrame,
 } from "./support/fuzz.js";
-
-/** Decodes `chunks` with one decoder; the first error, from push or end, is returned instead of the bytes. */
-function decode(chunks: readonly Buffer[]): Buffer | GrpcError {
-  const decoder = new Base64Decoder();
-  const parts: Buffer[] = [];
-  for (const chunk of chunks) {
-    const part = decoder.push(chunk);
-    if (part instanceof GrpcError) return part;
-    parts.push(part);
-  }
-  return decoder.end() ?? Buffer.concat(parts);
-}
 
 const QUANTUM = /^(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$/;
 

@@ -2,21 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Base64Decoder } from "../src/protocol/base64.js";
 import { FrameBoundaryTracker } from "../src/protocol/frame.js";
-import { Code, GrpcError } from "../src/protocol/status.js";
+import { Code } from "../src/protocol/status.js";
 import { assertGrpcError } from "./support/assert-grpc-error.js";
+import { decodeBase64Chunks as decode } from "./support/base64-chunks.js";
 import { everySplit, frame, oneByteAtATime } from "./support/chunks.js";
-
-/** Decodes `chunks` with one decoder; the first error, from push or end, is returned instead of bytes. */
-function decode(chunks: Buffer[]): Buffer | GrpcError {
-  const decoder = new Base64Decoder();
-  const parts: Buffer[] = [];
-  for (const chunk of chunks) {
-    const part = decoder.push(chunk);
-    if (part instanceof GrpcError) return part;
-    parts.push(part);
-  }
-  return decoder.end() ?? Buffer.concat(parts);
-}
 
 const ascii = (text: string) => Buffer.from(text, "latin1");
 
