@@ -1,5 +1,6 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 import net from "node:net";
+import { keepAlive, limitConnectTime, watchIdle } from "./session-timers.js";
 
 /** What the pool needs to know to reach one backend address. */
 export interface UpstreamTarget {
@@ -22,6 +23,18 @@ export interface PoolOptions {
    * when its last stream ends, so the limit is never reached.
    */
   readonly maxCancelsPerSession?: number;
+  /** A session still connecting after this long is given up (default 5 s). */
+  readonly connectTimeoutMs?: number;
+  /** PING each session this often, once connected; default: never (see keepAlive). */
+  readonly keepaliveIntervalMs?: number;
+  /** A PING unanswered this long destroys its session (default 20 s). */
+  readonly keepaliveTimeoutMs?: number;
+  /** A session without streams for this long is closed (default 5 min). */
+  readonly sessionIdleTimeoutMs?: number;
+  /** A session connected: the address is reachable. */
+  readonly onConnect?: () => void;
+  /** A session failed before it connected: the address is not reachable now. */
+  readonly onConnectFailure?: (error: Error) => void;
 }
 
 export interface SessionStates {
@@ -33,12 +46,18 @@ export interface SessionStates {
 
 const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_CANCELS_PER_SESSION = 500;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 interface PooledSession {
   readonly session: ClientHttp2Session;
   active: number;
   cancels: number;
   retired: boolean;
+  connected: boolean;
+  /** `performance.now()` when its last stream ended. */
+  idleSince: number;
 }
 
 /**
@@ -48,6 +67,7 @@ interface PooledSession {
  */
 export class UpstreamPool {
   readonly #target: UpstreamTarget;
+  readonly #options: PoolOptions;
   readonly #windowBytes: number;
   readonly #maxCancels: number;
   readonly #sessions: PooledSession[] = [];
@@ -56,6 +76,7 @@ export class UpstreamPool {
 
   constructor(target: UpstreamTarget, options: PoolOptions = {}) {
     this.#target = target;
+    this.#options = options;
     this.#windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.#maxCancels = options.maxCancelsPerSession ?? DEFAULT_MAX_CANCELS_PER_SESSION;
   }
@@ -165,27 +186,54 @@ export class UpstreamPool {
 
   #connect(): PooledSession {
     const { url, connectOptions } = this.#target;
+    const options = this.#options;
     const session = http2.connect(url, {
       ...connectOptions,
       settings: { enablePush: false, initialWindowSize: this.#windowBytes },
       // Nagle would hold back small frames (a unary request, a cancel) for an ACK.
       ...(url.protocol === "http:" && { createConnection: connectWithoutDelay }),
     });
-    const pooled: PooledSession = { session, active: 0, cancels: 0, retired: false };
+    const pooled: PooledSession = {
+      session,
+      active: 0,
+      cancels: 0,
+      retired: false,
+      connected: false,
+      idleSince: performance.now(),
+    };
     this.#sessions.push(pooled);
     session.once("connect", () => {
+      pooled.connected = true;
       session.setLocalWindowSize(this.#windowBytes);
+      options.onConnect?.();
     });
+    limitConnectTime(session, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    if (options.keepaliveIntervalMs !== undefined) {
+      keepAlive(
+        session,
+        options.keepaliveIntervalMs,
+        options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+      );
+    }
+    watchIdle(
+      session,
+      options.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      () => (pooled.active === 0 ? pooled.idleSince : undefined),
+      () => this.#retire(pooled),
+    );
     // Errors reach the streams on this session as their own events; the session
     // itself only has to leave the pool.
-    session.on("error", () => this.#retire(pooled));
+    session.on("error", (error) => {
+      if (!pooled.connected) options.onConnectFailure?.(error);
+      this.#retire(pooled);
+    });
     session.once("goaway", () => this.#retire(pooled));
     session.once("close", () => this.#forget(pooled));
     return pooled;
   }
 
   #release(pooled: PooledSession): void {
-    pooled.active--;
+    if (--pooled.active === 0) pooled.idleSince = performance.now();
     if (pooled.retired && pooled.active === 0 && !pooled.session.closed) pooled.session.close();
   }
 
