@@ -57,6 +57,13 @@ test("server streaming: each reply is delivered as it arrives, not at the end", 
   assert.ok(third - second > intervalMs / 2, `3rd reply ${third - second} ms after the 2nd`);
 });
 
+test("a module worker can call too: the client needs no window", async () => {
+  const report = await page.runInWorker(proxy.url);
+  assert.equal(report.error, undefined);
+  assert.equal(report.unary, "Hello, Worker!");
+  assert.equal(report.stream?.length, 3);
+});
+
 test("deadline: a backend slower than the deadline ends the call with DEADLINE_EXCEEDED on time", async () => {
   const outcome = await call({
     method: "sayHello",

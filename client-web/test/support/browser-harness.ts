@@ -8,20 +8,23 @@ import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../../../testing/browser.js";
 import type { CallOutcome, CallSpec } from "./page.js";
+import type { WorkerReport } from "./worker.js";
 
 export interface PageSession {
   /** The page's origin, to allow on the proxy. */
   readonly origin: string;
   run(spec: CallSpec): Promise<CallOutcome>;
+  runInWorker(baseUrl: string): Promise<WorkerReport>;
   close(): Promise<void>;
 }
 
 export async function openTestPage(): Promise<PageSession> {
-  const script = await bundlePage();
+  const scripts = await bundleScripts();
   const html =
     '<!doctype html><meta charset="utf-8"><title>client-web test</title><script type="module" src="/page.js"></script>';
   const server = createServer((req, res) => {
-    if (req.url === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    const script = scripts.get(req.url ?? "");
+    if (script !== undefined) res.writeHead(200, { "content-type": "text/javascript" }).end(script);
     else res.writeHead(200, { "content-type": "text/html" }).end(html);
   });
   server.listen(0, "127.0.0.1");
@@ -39,12 +42,14 @@ export async function openTestPage(): Promise<PageSession> {
     const opened = browser;
     return {
       origin,
+      // Strings, not functions: the test runner's transpiler would add helpers the page lacks.
       async run(spec) {
-        // A string, not a function: the test runner's transpiler would add helpers the page lacks.
         const outcome = (await page.evaluate(`runCall(${JSON.stringify(spec)})`)) as CallOutcome;
         if (pageErrors.length > 0) throw new Error(`page errors: ${pageErrors.join("; ")}`);
         return outcome;
       },
+      runInWorker: async (baseUrl) =>
+        (await page.evaluate(`runInWorker(${JSON.stringify(baseUrl)})`)) as WorkerReport,
       async close() {
         await opened.close();
         server.close();
@@ -57,9 +62,11 @@ export async function openTestPage(): Promise<PageSession> {
   }
 }
 
-async function bundlePage(): Promise<string> {
+/** The page and worker scripts by URL path, bundled in memory. */
+async function bundleScripts(): Promise<Map<string, string>> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL("./page.ts", import.meta.url))],
+    entryPoints: ["page.ts", "worker.ts"].map((name) => fileURLToPath(new URL(name, import.meta.url))),
+    outdir: "/",
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -67,5 +74,5 @@ async function bundlePage(): Promise<string> {
     write: false,
     logLevel: "error",
   });
-  return result.outputFiles[0]?.text ?? "";
+  return new Map(result.outputFiles.map((file) => [file.path, file.text]));
 }

@@ -1,5 +1,6 @@
 // The test page's script, bundled with esbuild and run in Chromium. It exposes `runCall`, which
-// makes one call through the public API and reports everything the tests assert on as plain data.
+// makes one call through the public API and reports everything the tests assert on as plain data,
+// and `runInWorker`, which has worker.ts make calls from a module worker.
 import {
   createGreeterClient,
   GrpcWebError,
@@ -10,6 +11,7 @@ import {
   readBinaryMetadata,
   retryInterceptor,
 } from "@grpc-web-bridge/client-web";
+import type { WorkerReport } from "./worker.js";
 
 export interface CallSpec {
   baseUrl: string;
@@ -52,7 +54,18 @@ export interface CallOutcome {
 
 declare global {
   var runCall: (spec: CallSpec) => Promise<CallOutcome>;
+  var runInWorker: (baseUrl: string) => Promise<WorkerReport>;
 }
+
+globalThis.runInWorker = (baseUrl) =>
+  new Promise((resolve) => {
+    const worker = new Worker("/worker.js", { type: "module" });
+    worker.onmessage = (event: MessageEvent<WorkerReport>) => {
+      worker.terminate();
+      resolve(event.data);
+    };
+    worker.postMessage({ baseUrl });
+  });
 
 globalThis.runCall = async (spec) => {
   const started = performance.now();
