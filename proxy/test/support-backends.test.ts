@@ -153,6 +153,11 @@ for (const kind of backendKinds) {
       assert.match(result.replies[0]?.message ?? "", /^x+$/);
     });
 
+    test("a request message over 4 MiB is RESOURCE_EXHAUSTED", async () => {
+      const result = await client.call("SayHello", "x".repeat(4 * 1024 * 1024));
+      assert.equal(result.status.code, 8, result.status.details);
+    });
+
     test("x-empty: a zero-length reply, and a stream of no messages (Trailers-Only)", async () => {
       const unary = await h2GrpcCall(backend.url, SAY_HELLO, framedHelloRequest("Ada"), { "x-empty": "1" });
       assert.deepEqual(unary.body, Buffer.from([0, 0, 0, 0, 0]));

@@ -12,9 +12,13 @@ import { type ObservationLog, observed, observedReply } from "./observations.js"
 import { requestMetadata } from "./request-metadata.js";
 import { trailersOnlyWhenBodyless } from "./trailers-only.js";
 
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 /** gRPC over h2c, on the Trailers-Only wire that grpc-js and grpcio use for calls with no message. */
 export function startConnectNodeBackend(log: ObservationLog, port = 0): Promise<H2cListener> {
   const adapter = connectNodeAdapter({
+    // grpc-js and grpcio refuse requests over 4 MiB by default; connect-node would take 4 GiB.
+    readMaxBytes: MAX_REQUEST_BYTES,
     grpc: true,
     grpcWeb: false,
     connect: false,

@@ -145,6 +145,7 @@ class Call:
 
 
 def status_code(number):
+    # grpcio can only send the 17 known codes; the Node backends pass any x-fail-code through.
     return next(code for code in grpc.StatusCode if code.value[0] == number)
 
 

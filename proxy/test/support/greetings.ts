@@ -44,7 +44,7 @@ export async function* streamGreetings(
   }
 }
 
-/** SayHelloBidiStream: one greeting per request message, as they come. */
+/** SayHelloBidiStream: one greeting per request message, as they come; only x-echo-* applies to it. */
 export async function* bidiGreetings(requests: AsyncIterable<{ name: string }>): AsyncGenerator<string> {
   for await (const request of requests) yield `Hello, ${request.name}!`;
 }
