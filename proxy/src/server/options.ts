@@ -1,20 +1,18 @@
 import type { ProxyOps } from "../ops/ops.js";
+import { keyName } from "../config/config-file.js";
+import type { Resolver } from "../upstream/resolver.js";
+import { planRouting, type RoutingOptions, type RoutingPlan } from "./routing.js";
 
 /** Options of the Fastify plugin; the CLI and config file map onto these. */
-export interface GrpcWebProxyOptions {
-  /** The backend: `http://host:port` (h2c) or `https://host:port`. */
-  readonly upstream: string | URL;
+export interface GrpcWebProxyOptions extends RoutingOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
   /** Clamp for the client's `grpc-timeout`, in ms; default: no clamp. */
   readonly maxTimeoutMs?: number;
   /** Largest request message accepted, in bytes; default 4 MiB, as gRPC's own default. */
   readonly maxMessageBytes?: number;
-  /**
-   * Readiness asks the backend's standard health service (`grpc.health.v1.Health/Check`)
-   * about this service name, "" for the whole server; default: a connection is enough.
-   */
-  readonly healthCheckService?: string;
+  /** Resolves the hosts of `dns:///` addresses; default: the system's resolver (getaddrinfo). */
+  readonly resolveHost?: Resolver;
   /** Metrics, health and drain, shared with an admin listener; default: the plugin's own, unexposed. */
   readonly ops?: ProxyOps;
 }
@@ -22,7 +20,8 @@ export interface GrpcWebProxyOptions {
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface ResolvedOptions {
-  readonly upstream: URL;
+  /** The upstreams, and which calls go to which. */
+  readonly routing: RoutingPlan;
   readonly allowedOrigins: readonly string[];
   readonly maxTimeoutMs: number | undefined;
   readonly maxMessageBytes: number;
@@ -30,7 +29,10 @@ export interface ResolvedOptions {
 
 /** Checks the options once, at registration, so a bad value fails start-up and never a call. */
 export function resolveOptions(options: GrpcWebProxyOptions): ResolvedOptions {
-  const upstream = parseUpstream(options.upstream);
+  const routing = planRouting(options);
+  if (Array.isArray(routing)) {
+    throw new TypeError(routing.map(({ path, message }) => `${keyName(path)}: ${message}`).join("; "));
+  }
   const { maxTimeoutMs, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES } = options;
   if (maxTimeoutMs !== undefined && !(maxTimeoutMs > 0)) {
     throw new TypeError(`maxTimeoutMs must be a positive number of milliseconds, got ${maxTimeoutMs}`);
@@ -38,18 +40,5 @@ export function resolveOptions(options: GrpcWebProxyOptions): ResolvedOptions {
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
     throw new TypeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
   }
-  return { upstream, allowedOrigins: options.allowedOrigins ?? [], maxTimeoutMs, maxMessageBytes };
-}
-
-function parseUpstream(value: string | URL): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`upstream must be a URL like http://127.0.0.1:50051, got "${value}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`upstream must use http: (h2c) or https:, got "${url.protocol}"`);
-  }
-  return url;
+  return { routing, allowedOrigins: options.allowedOrigins ?? [], maxTimeoutMs, maxMessageBytes };
 }
