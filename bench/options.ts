@@ -30,8 +30,8 @@ export interface Options {
 }
 
 const full: Sizes = {
-  warmupMs: 1500,
-  durationMs: 6000,
+  warmupMs: 1000,
+  durationMs: 5000,
   unaryConnections: 64,
   fixedRatePerSecond: 300,
   streamReplies: 200_000,
@@ -41,7 +41,7 @@ const full: Sizes = {
   largeBytes: 1024 * 1024,
   largeConnections: 4,
   idleStreams: 1000,
-  idleCycles: 3,
+  idleCycles: 4,
 };
 
 const quick: Sizes = {
@@ -50,6 +50,7 @@ const quick: Sizes = {
   durationMs: 2000,
   streamReplies: 50_000,
   concurrentStreamReplies: 5000,
+  idleCycles: 3,
 };
 
 const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,C,D] [--workloads unary,rate,...]

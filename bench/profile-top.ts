@@ -32,6 +32,7 @@ profile.samples.forEach((id, i) => {
 });
 
 const idle = selfUs.get("(idle)") ?? 0;
+selfUs.delete("(idle)");
 console.log(`busy ${((totalUs - idle) / 1000).toFixed(0)} ms of ${(totalUs / 1000).toFixed(0)} ms sampled`);
 for (const [name, us] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, Number(most))) {
   const share = ((us / (totalUs - idle)) * 100).toFixed(1);

@@ -1,5 +1,5 @@
 // Turns the rounds' measurements into the markdown table and the JSON record.
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import type { Options } from "./options.js";
 import type { SetupId } from "./setups.js";
 import { type Spread, spread } from "./stats.js";
@@ -19,6 +19,8 @@ export function machine() {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    /** Other work on the machine skews every number; the 1-minute load average says how much there was. */
+    loadAverage: Number(loadavg()[0]?.toFixed(2)),
   };
 }
 
@@ -105,14 +107,21 @@ class Table {
   }
 }
 
-export function markdown(samples: Sample[], setups: SetupId[], workloads: Workload[], options: Options) {
+export function markdown(
+  samples: Sample[],
+  setups: SetupId[],
+  workloads: Workload[],
+  options: Options,
+  loadAtStart: number,
+) {
   const m = machine();
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
   const roundsNote =
     options.rounds > 1 ? `median (min–max) of ${options.rounds} interleaved rounds` : "1 round";
   return [
     `Run ${date} UTC on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; backend ${options.backend}` +
-      `${options.quick ? ", --quick" : ""}; ${roundsNote}. Only verified successes count.`,
+      `${options.quick ? ", --quick" : ""}; ${roundsNote}; load average ${loadAtStart} at the start, ` +
+      `${m.loadAverage} at the end (2 = both cores busy). Only verified successes count.`,
     "",
     new Table(samples, options.rounds).render(setups, workloads, options),
   ].join("\n");

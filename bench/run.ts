@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseOptions } from "./options.js";
 import { pinSelf } from "./procs/pinned.js";
 import { machine, markdown, type Sample } from "./report.js";
-import { type Running, type SetupId, start, unavailable } from "./setups.js";
+import { type Running, start, unavailable } from "./setups.js";
 import { workloads } from "./workloads.js";
 
 const options = parseOptions(process.argv.slice(2));
@@ -21,6 +21,7 @@ pinSelf();
 const running: Running[] = [];
 const samples: Sample[] = [];
 const startedAt = Date.now();
+const loadAtStart = machine().loadAverage;
 try {
   for (const id of setupIds) running.push(await start(id, options));
   for (let round = 1; round <= options.rounds; round++) {
@@ -43,7 +44,7 @@ try {
   await Promise.all(running.map((r) => r.stop()));
 }
 
-const table = markdown(samples, setupIds as SetupId[], selected, options);
+const table = markdown(samples, setupIds, selected, options, loadAtStart);
 console.log(`\n${table}`);
 const resultsDir = fileURLToPath(new URL("results/", import.meta.url));
 mkdirSync(resultsDir, { recursive: true });

@@ -1,7 +1,7 @@
 // The workloads of the issue, each measured on one running setup and reduced to named numbers.
 import { IDLE_NAME, IDLE_REPLY, paths, streamName, streamReply, unaryReply } from "./greeter/contract.js";
 import { type Caller, createCaller } from "./load/callers.js";
-import { idleCycle } from "./load/idle.js";
+import { type IdleCycle, idleCycle, type Memory } from "./load/idle.js";
 import { runStreams, type StreamResult } from "./load/streams.js";
 import { closedLoop, fixedRate, type UnaryPlan, type UnaryResult } from "./load/unary.js";
 import { meterWindow } from "./load/window.js";
@@ -133,8 +133,10 @@ export const workloads: Workload[] = [
     freshProcesses: true,
     metrics: [
       { key: "rssKiBPerStream", label: "front RSS KiB/stream" },
+      { key: "heapKiBPerStream", label: "of which JS heap KiB/stream" },
       { key: "leftOpen", label: "upstream calls left open" },
       { key: "rssGrowthKiBPerCycle", label: "front RSS growth KiB/cycle" },
+      { key: "heapGrowthKiBPerCycle", label: "front JS heap growth KiB/cycle" },
     ],
     run: idle,
   },
@@ -225,10 +227,24 @@ async function stream(
   };
 }
 
-async function gcThenRss(front: BenchProcess): Promise<number> {
+const rss = (memory: Memory) => memory.rss;
+const heap = (memory: Memory) => memory.heap ?? Number.NaN;
+
+/**
+ * How much a reading after closing grew per cycle, in KiB, from the second measured cycle to the last:
+ * the heap still settles during the first (code, pools), while a leak keeps growing every cycle.
+ */
+function growthPerCycle(cycles: IdleCycle[], reading: (memory: Memory) => number): number {
+  const second = cycles[1];
+  const last = cycles.at(-1);
+  if (!second || !last || cycles.length < 3) return Number.NaN;
+  return (reading(last.afterClose) - reading(second.afterClose)) / 1024 / (cycles.length - 2);
+}
+
+async function frontMemory(front: BenchProcess): Promise<Memory> {
   if (front.inspectPort === undefined) throw new Error("the idle workload needs the front's inspector");
-  await collectGarbage(front.inspectPort);
-  return rssBytes(front.pid);
+  const heap = await collectGarbage(front.inspectPort);
+  return { rss: rssBytes(front.pid), heap };
 }
 
 async function idle(setup: Running, s: Sizes): Promise<Measurement> {
@@ -241,7 +257,7 @@ async function idle(setup: Running, s: Sizes): Promise<Measurement> {
       requestFrame: helloRequestFrame(IDLE_NAME),
       expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
       streams,
-      frontRss: () => gcThenRss(front),
+      frontMemory: () => frontMemory(front),
       greeter: setup.greeter,
     });
   // A small first cycle warms code paths and pools up, so the measured ones see the steady state.
@@ -254,12 +270,11 @@ async function idle(setup: Running, s: Sizes): Promise<Measurement> {
   const notOpened = cycles.reduce((sum, c) => sum + s.idleStreams - c.opened, 0);
   return {
     values: {
-      rssKiBPerStream: (first.rssOpen - first.rssBefore) / 1024 / s.idleStreams,
+      rssKiBPerStream: (rss(first.open) - rss(first.before)) / 1024 / s.idleStreams,
+      heapKiBPerStream: (heap(first.open) - heap(first.before)) / 1024 / s.idleStreams,
       leftOpen: last.leftOpen,
-      rssGrowthKiBPerCycle:
-        cycles.length > 1
-          ? (last.rssAfterClose - first.rssAfterClose) / 1024 / (cycles.length - 1)
-          : Number.NaN,
+      rssGrowthKiBPerCycle: growthPerCycle(cycles, rss),
+      heapGrowthKiBPerCycle: growthPerCycle(cycles, heap),
     },
     failed: notOpened,
     firstFailure: notOpened > 0 ? `${notOpened} idle streams never delivered their first reply` : undefined,

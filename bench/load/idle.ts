@@ -13,16 +13,22 @@ export interface IdlePlan {
   /** The one reply an idle stream sends before it waits. */
   expect: Expectation;
   streams: number;
-  /** The front's resident memory after a full GC, so only live memory shows. */
-  frontRss: () => Promise<number>;
+  /** The front's memory after a full GC, so only live memory shows. */
+  frontMemory: () => Promise<Memory>;
   /** The process running the Greeter's handlers, which counts the calls still open. */
   greeter: BenchProcess;
 }
 
+export interface Memory {
+  rss: number;
+  /** Bytes in use on the JS heap; undefined when the process cannot be asked. */
+  heap: number | undefined;
+}
+
 export interface IdleCycle {
-  rssBefore: number;
-  rssOpen: number;
-  rssAfterClose: number;
+  before: Memory;
+  open: Memory;
+  afterClose: Memory;
   /** Streams that delivered their first reply (are really open end to end). */
   opened: number;
   /** Backend calls still running after every client closed and the front had time to react. */
@@ -34,7 +40,7 @@ const CANCEL_GRACE_MS = 1500;
 
 export async function idleCycle(plan: IdlePlan): Promise<IdleCycle> {
   const openBefore = await plan.greeter.openCalls();
-  const rssBefore = await plan.frontRss();
+  const before = await plan.frontMemory();
   const caller = createCaller({ origin: plan.origin, protocol: "grpc-web", connections: plan.streams });
   let opened = 0;
   const calls = Array.from({ length: plan.streams }, () =>
@@ -42,7 +48,7 @@ export async function idleCycle(plan: IdlePlan): Promise<IdleCycle> {
   );
   await waitFor(() => (opened === plan.streams ? true : undefined), 20_000).catch(() => undefined);
   await sleep(SETTLE_MS);
-  const rssOpen = await plan.frontRss();
+  const open = await plan.frontMemory();
   await caller.close();
   await Promise.all(calls);
   const leftOpen = await waitFor(async () => {
@@ -50,5 +56,5 @@ export async function idleCycle(plan: IdlePlan): Promise<IdleCycle> {
     return open === 0 ? 0 : undefined;
   }, CANCEL_GRACE_MS).catch(async () => (await plan.greeter.openCalls()) - openBefore);
   await sleep(SETTLE_MS);
-  return { rssBefore, rssOpen, rssAfterClose: await plan.frontRss(), opened, leftOpen };
+  return { before, open, afterClose: await plan.frontMemory(), opened, leftOpen };
 }

@@ -91,11 +91,11 @@ describe("bench harness", () => {
       requestFrame: helloRequestFrame(IDLE_NAME),
       expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
       streams: 20,
-      frontRss: async () => rssBytes(front.pid),
+      frontMemory: async () => ({ rss: rssBytes(front.pid), heap: undefined }),
       greeter: direct.greeter,
     });
     assert.equal(cycle.opened, 20);
     assert.equal(cycle.leftOpen, 0);
-    assert.ok(cycle.rssOpen > 0);
+    assert.ok(cycle.open.rss > 0);
   });
 });
