@@ -137,7 +137,8 @@ async function* readFrames(body: ReadableStream<Uint8Array> | null): AsyncGenera
     try {
       result = await reader.read();
     } catch (cause) {
-      if (cause instanceof ConnectError) throw cause;
+      // connect's own error here is for a body that ends inside a frame; anything else is the connection.
+      if (cause instanceof ConnectError) throw protocolError("the response ended inside a frame");
       throw new ConnectError(
         `the connection broke mid-response: ${cause}`,
         Code.Unavailable,
