@@ -12,11 +12,10 @@ import {
   messageFromNonGrpcReply,
 } from "../protocol/status.js";
 import { effectiveTimeout, encodeGrpcTimeout, parseGrpcTimeout } from "../protocol/timeout.js";
-import type { UpstreamPool } from "../upstream/pool.js";
+import { neverSent, type UpstreamChannel } from "../upstream/channel.js";
 import type { WebResponse } from "./web-response.js";
 
-const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } =
-  http2.constants;
+const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, NGHTTP2_NO_ERROR } = http2.constants;
 const END_STREAM = 0x1;
 /** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
 const NON_GRPC_BODY_LIMIT = 1024;
@@ -49,7 +48,7 @@ export interface CallRequest {
   /** `/package.Service/Method`, without query string. */
   readonly path: string;
   readonly contentType: WebContentType;
-  readonly pool: UpstreamPool;
+  readonly pool: UpstreamChannel;
   readonly limits: CallLimits;
   readonly onDone?: (outcome: CallOutcome) => void;
 }
@@ -162,7 +161,7 @@ export class BridgedCall {
     if (this.#deadline !== undefined) timeout = encodeGrpcTimeout(this.#deadline - performance.now());
     const headers = upstreamRequestHeaders(req.headers, {
       path,
-      authority: pool.address,
+      authority: pool.authority,
       scheme: "http",
       contentType: upstreamContentType(contentType),
       timeout,
@@ -170,10 +169,15 @@ export class BridgedCall {
     });
     let stream: ClientHttp2Stream;
     try {
-      stream = pool.request(headers);
+      // On a retry, #upstream is the stream that failed: the pool sends this one elsewhere if it can.
+      stream = pool.request(headers, this.#upstream);
     } catch (error) {
-      // node:http2 validates header names and values synchronously.
-      this.#fail(new GrpcError(Code.INTERNAL, `cannot forward the request: ${(error as Error).message}`));
+      // An upstream with no address says so; node:http2 validates header names and values synchronously.
+      this.#fail(
+        error instanceof GrpcError
+          ? error
+          : new GrpcError(Code.INTERNAL, `cannot forward the request: ${(error as Error).message}`),
+      );
       return;
     }
     this.#upstream = stream;
@@ -269,8 +273,9 @@ export class BridgedCall {
       this.#fail(new GrpcError(codeFromHttpStatus(nonGrpc.status), message));
       return;
     }
-    if (stream.rstCode === NGHTTP2_REFUSED_STREAM && this.#respondedAt === undefined && !this.#retried) {
-      // The backend never started this call (GOAWAY or stream limit): safe to send again.
+    if (neverSent(stream) && this.#respondedAt === undefined && !this.#retried) {
+      // The backend never saw this call (refused, past a GOAWAY, or its connection never came up):
+      // safe to send again, once, to another address when the upstream has one.
       this.#retried = true;
       this.#openUpstream();
       return;

@@ -1,7 +1,7 @@
 import type { ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
 import { Code, decodeGrpcMessage, GrpcError } from "../protocol/status.js";
 import { encodeGrpcTimeout } from "../protocol/timeout.js";
-import type { UpstreamPool } from "../upstream/pool.js";
+import type { UpstreamChannel } from "../upstream/channel.js";
 import {
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
@@ -15,7 +15,7 @@ import {
  * Resolves to the serving status, or to the error that stood in the way.
  */
 export function checkHealth(
-  pool: UpstreamPool,
+  pool: UpstreamChannel,
   service: string,
   timeoutMs: number,
 ): Promise<ServingStatus | GrpcError> {

@@ -1,11 +1,12 @@
 import { codeName, GrpcError } from "../protocol/status.js";
-import type { SessionStates, UpstreamPool } from "../upstream/pool.js";
+import type { UpstreamChannel } from "../upstream/channel.js";
+import type { SessionStates } from "../upstream/pool.js";
 import { checkHealth } from "./health-check.js";
 import type { ServingStatus } from "./health-codec.js";
 
 /** A backend as health sees it. */
 export interface Upstream {
-  readonly pool: UpstreamPool;
+  readonly pool: UpstreamChannel;
   /** Readiness asks the backend's grpc.health.v1 service about this name ("" for the whole server); undefined: a connection is enough. */
   readonly healthCheckService: string | undefined;
 }
@@ -92,7 +93,7 @@ async function probe(
   };
 }
 
-function describe(pool: UpstreamPool): UpstreamHealth {
+function describe(pool: UpstreamChannel): UpstreamHealth {
   return {
     address: pool.address,
     connected: pool.connected,

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { codeName } from "../protocol/status.js";
-import type { UpstreamPool } from "../upstream/pool.js";
+import type { UpstreamChannel } from "../upstream/channel.js";
 import { CallSeries } from "./call-series.js";
 
 /** Why the proxy answered a request itself instead of calling the backend. */
@@ -10,7 +10,7 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 /** What the gauges read at scrape time. */
 export interface MetricSources {
   activeCalls(): number;
-  upstreams(): Iterable<UpstreamPool>;
+  upstreams(): Iterable<UpstreamChannel>;
 }
 
 const PREFIX = "grpc_web_bridge_";

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { Code, GrpcError } from "../protocol/status.js";
-import type { UpstreamPool } from "../upstream/pool.js";
+import type { UpstreamChannel } from "../upstream/channel.js";
 import { logCall } from "./access-log.js";
 import { type LivenessReport, liveness, type ReadinessReport, readiness, type Upstream } from "./health.js";
 import { InFlightCalls } from "./in-flight.js";
@@ -36,7 +36,7 @@ export class ProxyOps implements CallTracking {
   }
 
   /** Adds a backend to health and metrics; returns what takes it out again. */
-  addUpstream(pool: UpstreamPool, healthCheckService: string | undefined): () => void {
+  addUpstream(pool: UpstreamChannel, healthCheckService: string | undefined): () => void {
     const upstream = { pool, healthCheckService };
     this.#upstreams.add(upstream);
     return () => this.#upstreams.delete(upstream);
@@ -85,7 +85,7 @@ export class ProxyOps implements CallTracking {
     return this.calls.settle(graceMs, new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down"));
   }
 
-  *#pools(): Iterable<UpstreamPool> {
+  *#pools(): Iterable<UpstreamChannel> {
     for (const { pool } of this.#upstreams) yield pool;
   }
 }

@@ -7,9 +7,11 @@ import { ProxyOps } from "../ops/ops.js";
 import { requestIdFor } from "../ops/request-id.js";
 import { parseWebContentType, responseContentType } from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
-import { UpstreamPool } from "../upstream/pool.js";
+import type { UpstreamChannel } from "../upstream/channel.js";
 import { CorsPolicy, type OriginVerdict } from "./cors.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
+import { RouteTable } from "./routes.js";
+import { startUpstreams } from "./upstreams.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
 const GRPC_PATH = "/:service/:method";
@@ -23,15 +25,27 @@ const VALID_PATH = /^\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
  */
 export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebProxyOptions): Promise<void> {
   const settings = resolveOptions(options);
-  const pool = new UpstreamPool({ url: settings.upstream });
+  const upstreams = await startUpstreams(settings.routing.upstreams, {
+    log: fastify.log,
+    resolve: options.resolveHost,
+  });
   const cors = new CorsPolicy(settings.allowedOrigins);
   const limits = { maxMessageBytes: settings.maxMessageBytes, maxTimeoutMs: settings.maxTimeoutMs };
   const ops = options.ops ?? new ProxyOps({ processMetrics: false });
-  const removeUpstream = ops.addUpstream(pool, options.healthCheckService);
+  const channels = new Map(upstreams.map(({ name, channel }) => [name, channel]));
+  const routes = new RouteTable(
+    settings.routing.routes.map(({ match, target }) => ({
+      match,
+      target: channels.get(target) as UpstreamChannel,
+    })),
+  );
+  const removeUpstreams = upstreams.map(({ channel, healthCheckService }) =>
+    ops.addUpstream(channel, healthCheckService),
+  );
 
-  fastify.addHook("onClose", () => {
-    removeUpstream();
-    return pool.close();
+  fastify.addHook("onClose", async () => {
+    for (const remove of removeUpstreams) remove();
+    await Promise.all(upstreams.map(({ channel }) => channel.close()));
   });
   // The body is read as a stream by the call itself, never parsed or buffered by Fastify.
   fastify.removeAllContentTypeParsers();
@@ -89,7 +103,8 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const path = pathOf(req.url ?? "");
     const encoding = responseContentType(req.headers.accept, contentType);
     const web = new WebResponse(res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
-    const refusal = refusalOf(verdict, path, ops.draining);
+    const upstream = routes.lookup(path);
+    const refusal = refusalOf(verdict, path, upstream, ops.draining);
     if (refusal) {
       if (!verdict.allowed) logRejectedOrigin(request, verdict.origin);
       // The proxy answers by itself, and closes the connection: the body may still be on its way.
@@ -97,6 +112,8 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
       ops.refused(request, requestId, path, refusal.reason, refusal.error.code);
       return;
     }
+    // refusalOf refused every call without an upstream.
+    const pool = upstream as UpstreamChannel;
     const tracked = ops.track(request, { requestId, path, upstream: pool.address, text: contentType.text });
     tracked.run(new BridgedCall({ req, path, contentType, pool, limits, onDone: tracked.done }, web, res));
   }
@@ -106,6 +123,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
 function refusalOf(
   verdict: OriginVerdict,
   path: string,
+  upstream: UpstreamChannel | undefined,
   draining: boolean,
 ): { reason: RejectReason; error: GrpcError } | undefined {
   if (!verdict.allowed) {
@@ -118,6 +136,15 @@ function refusalOf(
     return {
       reason: "route",
       error: new GrpcError(Code.UNIMPLEMENTED, `"${path}" is not a gRPC method path`),
+    };
+  }
+  if (upstream === undefined) {
+    return {
+      reason: "route",
+      error: new GrpcError(
+        Code.UNIMPLEMENTED,
+        `no route for ${path}: the proxy forwards only the services its routes name`,
+      ),
     };
   }
   if (draining)

@@ -1,5 +1,6 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 import net from "node:net";
+import type { UpstreamChannel } from "./channel.js";
 import { keepAlive, limitConnectTime, watchIdle } from "./session-timers.js";
 
 /** What the pool needs to know to reach one backend address. */
@@ -65,7 +66,7 @@ interface PooledSession {
  * while it has stream capacity, more when the peer's SETTINGS_MAX_CONCURRENT_STREAMS
  * is reached, a fresh one after GOAWAY, an error or retirement.
  */
-export class UpstreamPool {
+export class UpstreamPool implements UpstreamChannel {
   readonly #target: UpstreamTarget;
   readonly #options: PoolOptions;
   readonly #windowBytes: number;
@@ -82,6 +83,10 @@ export class UpstreamPool {
   }
 
   get address(): string {
+    return this.#target.url.host;
+  }
+
+  get authority(): string {
     return this.#target.url.host;
   }
 

@@ -1,0 +1,157 @@
+import type { ConfigProblem } from "../config/config-file.js";
+import { parseUpstreamAddress, type UpstreamAddress } from "../upstream/address.js";
+import { parseRouteMatch, type Route } from "./routes.js";
+
+/** How the proxy talks to an upstream: for all of them at the top level, or for one in `upstreams`. */
+export interface UpstreamTuning {
+  /**
+   * Readiness asks the upstream's standard health service (`grpc.health.v1.Health/Check`)
+   * about this service name, "" for the whole server; default: a connection is enough.
+   */
+  readonly healthCheckService?: string;
+  /** A session still connecting after this long is given up; default 5 s. */
+  readonly connectTimeoutMs?: number;
+  /** An HTTP/2 PING on each session this often; default: none. */
+  readonly keepaliveIntervalMs?: number;
+  /** A PING unanswered this long closes its session; default 20 s. */
+  readonly keepaliveTimeoutMs?: number;
+  /** A session with no streams for this long is closed; default 5 min. */
+  readonly sessionIdleTimeoutMs?: number;
+  /** How often `dns:///` addresses are resolved again; default 10 s. */
+  readonly dnsRefreshMs?: number;
+}
+
+const TUNING_KEYS = [
+  "healthCheckService",
+  "connectTimeoutMs",
+  "keepaliveIntervalMs",
+  "keepaliveTimeoutMs",
+  "sessionIdleTimeoutMs",
+  "dnsRefreshMs",
+] as const satisfies readonly (keyof UpstreamTuning)[];
+
+/** One named upstream. */
+export interface UpstreamOptions extends UpstreamTuning {
+  /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` for every address of host. */
+  readonly addresses: readonly (string | URL)[];
+  /** `:authority` of its calls; default: the host:port of the first address. */
+  readonly authority?: string;
+}
+
+export interface RouteOptions {
+  /** `/package.Service/Method`, `package.Service`, `package.*` or `*`. */
+  readonly match: string;
+  /** The name of an upstream. */
+  readonly upstream: string;
+}
+
+export interface RoutingOptions extends UpstreamTuning {
+  /** The one upstream of every call; or name several in `upstreams` and route with `routes`. */
+  readonly upstream?: string | URL;
+  readonly upstreams?: Readonly<Record<string, UpstreamOptions>>;
+  /** Which calls go to which upstream; needed with more than one. A call no route matches is UNIMPLEMENTED. */
+  readonly routes?: readonly RouteOptions[];
+}
+
+export interface PlannedUpstream {
+  readonly name: string;
+  readonly addresses: readonly UpstreamAddress[];
+  readonly authority: string | undefined;
+  /** Its own settings over the top-level ones. */
+  readonly tuning: UpstreamTuning;
+}
+
+export interface RoutingPlan {
+  readonly upstreams: readonly PlannedUpstream[];
+  readonly routes: readonly Route<string>[];
+}
+
+/** The name `upstream` (the single-upstream form) goes by. */
+export const DEFAULT_UPSTREAM = "default";
+
+/** Checks the upstreams and routes; every problem names its key, so a config file can say its line. */
+export function planRouting(options: RoutingOptions): RoutingPlan | ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { upstream, upstreams, routes } = options;
+  if (upstream !== undefined && upstreams !== undefined) {
+    problems.push({
+      path: ["upstreams"],
+      message: "set upstream (one for every call) or upstreams, not both",
+    });
+  }
+  if (upstream !== undefined && routes !== undefined) {
+    problems.push({ path: ["routes"], message: "routes name upstreams: define them under upstreams" });
+  }
+  const named: Record<string, UpstreamOptions> = upstreams ?? {};
+  const entries =
+    upstream === undefined ? Object.entries(named) : [[DEFAULT_UPSTREAM, { addresses: [upstream] }] as const];
+  if (entries.length === 0) {
+    problems.push({ path: ["upstream"], message: "required: the gRPC backend, e.g. http://127.0.0.1:50051" });
+  }
+  const planned = entries.map(([name, entry]) =>
+    planUpstream(name, entry, options, upstream !== undefined, problems),
+  );
+  const names = entries.map(([name]) => name);
+  const planRoutes = routes ?? [];
+  if (routes === undefined && entries.length > 1) {
+    problems.push({
+      path: ["routes"],
+      message: `required with more than one upstream (${names.join(", ")})`,
+    });
+  }
+  const seen = new Map<string, number>();
+  const parsed = planRoutes.map((route, i): Route<string> | undefined => {
+    const match = parseRouteMatch(route.match);
+    if (typeof match === "string") problems.push({ path: ["routes", i, "match"], message: match });
+    const earlier = seen.get(route.match);
+    if (earlier !== undefined) {
+      problems.push({ path: ["routes", i, "match"], message: `the same match as routes[${earlier}]` });
+    }
+    seen.set(route.match, i);
+    if (!names.includes(route.upstream)) {
+      const known = names.length > 0 ? names.join(", ") : "none";
+      problems.push({
+        path: ["routes", i, "upstream"],
+        message: `no upstream named "${route.upstream}" (upstreams: ${known})`,
+      });
+    }
+    return typeof match === "string" ? undefined : { match, target: route.upstream };
+  });
+  if (problems.length > 0) return problems;
+  const table =
+    routes === undefined ? [{ match: { kind: "any" as const }, target: names[0] as string }] : parsed;
+  return { upstreams: planned, routes: table.filter((r) => r !== undefined) };
+}
+
+function planUpstream(
+  name: string,
+  entry: UpstreamOptions,
+  defaults: UpstreamTuning,
+  single: boolean,
+  problems: ConfigProblem[],
+): PlannedUpstream {
+  const base = single ? ["upstream"] : ["upstreams", name];
+  const addressesPath = single ? base : [...base, "addresses"];
+  if (entry.addresses.length === 0)
+    problems.push({ path: addressesPath, message: "needs at least one address" });
+  const addresses: UpstreamAddress[] = [];
+  for (const [i, text] of entry.addresses.entries()) {
+    const address = parseUpstreamAddress(text);
+    if (typeof address === "string")
+      problems.push({ path: single ? base : [...addressesPath, i], message: address });
+    else addresses.push(address);
+  }
+  const tuning: Record<string, unknown> = {};
+  for (const key of TUNING_KEYS) {
+    const value = entry[key] ?? defaults[key];
+    if (value === undefined) continue;
+    if (key !== "healthCheckService" && !(typeof value === "number" && value > 0)) {
+      problems.push({
+        path: [...(entry[key] === undefined ? [] : base), key],
+        message: `must be a positive number of milliseconds, got ${value}`,
+      });
+    }
+    tuning[key] = value;
+  }
+  return { name, addresses, authority: entry.authority, tuning };
+}

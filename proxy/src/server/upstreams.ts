@@ -1,0 +1,48 @@
+import type { SecureClientSessionOptions } from "node:http2";
+import type { FastifyBaseLogger } from "fastify";
+import { Balancer } from "../upstream/balancer.js";
+import type { Resolver } from "../upstream/resolver.js";
+import type { PlannedUpstream } from "./routing.js";
+
+export interface RunningUpstream {
+  readonly name: string;
+  readonly channel: Balancer;
+  readonly healthCheckService: string | undefined;
+}
+
+export interface UpstreamsContext {
+  readonly log: FastifyBaseLogger;
+  /** Resolves `dns:///` hosts; default: the system's resolver. */
+  readonly resolve?: Resolver | undefined;
+  /** TLS settings for an upstream, given its first address (read once, at start). */
+  readonly tls?: (url: URL) => SecureClientSessionOptions | undefined;
+}
+
+/**
+ * The plan's upstreams, running: each resolved once (so the first calls find addresses) and kept
+ * current after. A name that does not resolve yet is logged, not fatal: a Kubernetes Service may
+ * have no ready pod when the proxy starts.
+ */
+export async function startUpstreams(
+  planned: readonly PlannedUpstream[],
+  { log, resolve, tls }: UpstreamsContext,
+): Promise<RunningUpstream[]> {
+  const running = planned.map(({ name, addresses, authority, tuning }) => {
+    const { healthCheckService, dnsRefreshMs, ...pool } = tuning;
+    const first = addresses[0];
+    const connectOptions = first?.kind === "static" ? tls?.(first.url) : undefined;
+    const channel = new Balancer({
+      name,
+      addresses,
+      ...(authority !== undefined && { authority }),
+      pool,
+      ...(connectOptions && { connectOptions }),
+      ...(dnsRefreshMs !== undefined && { dnsRefreshMs }),
+      ...(resolve && { resolve }),
+      log: log.child({ upstream: name }),
+    });
+    return { name, channel, healthCheckService };
+  });
+  await Promise.all(running.map(({ channel }) => channel.start()));
+  return running;
+}

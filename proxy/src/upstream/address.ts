@@ -1,0 +1,47 @@
+/** One entry of an upstream's `addresses`. */
+export type UpstreamAddress =
+  /** `http://host:port` (h2c) or `https://host:port`. */
+  | { readonly kind: "static"; readonly url: URL }
+  /** `dns:///host:port`: every A/AAAA record of host, resolved again and again. */
+  | { readonly kind: "dns"; readonly host: string; readonly port: number };
+
+export const ADDRESS_FORMS = "http://host:port, https://host:port or dns:///host:port";
+
+/** Parses an upstream address; a string says what is wrong with it. */
+export function parseUpstreamAddress(text: string | URL): UpstreamAddress | string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `expected ${ADDRESS_FORMS}, got "${text}"`;
+  }
+  if (url.protocol === "dns:") return parseDnsAddress(String(text));
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `expected ${ADDRESS_FORMS}, got "${url.protocol}" in "${text}"`;
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username) {
+    return `expected only scheme://host:port, got "${text}" (the call's path is the gRPC method's)`;
+  }
+  return { kind: "static", url };
+}
+
+const DNS_ADDRESS = /^dns:\/\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+function parseDnsAddress(text: string): UpstreamAddress | string {
+  const match = DNS_ADDRESS.exec(text);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || port < 1 || port > 65535) {
+    return `expected dns:///host:port (three slashes: no DNS server in the address, and a port), got "${text}"`;
+  }
+  return { kind: "dns", host: match[1].replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** `host:port` as in a URL: an IPv6 address in brackets. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** What the address looks like in logs and health reports. */
+export function describeAddress(address: UpstreamAddress): string {
+  return address.kind === "static" ? address.url.host : `dns:///${hostPort(address.host, address.port)}`;
+}

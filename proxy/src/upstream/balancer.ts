@@ -1,0 +1,181 @@
+import type { ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from "node:http2";
+import { Code, GrpcError } from "../protocol/status.js";
+import { describeAddress, hostPort, type UpstreamAddress } from "./address.js";
+import type { UpstreamChannel, UpstreamLog } from "./channel.js";
+import { type EjectionOptions, Endpoint } from "./endpoint.js";
+import type { PoolOptions, SessionStates } from "./pool.js";
+import { DEFAULT_DNS_REFRESH_MS, HostWatch, type Resolver, systemResolver } from "./resolver.js";
+
+export interface BalancerOptions {
+  /** The upstream's name, for messages. */
+  readonly name: string;
+  readonly addresses: readonly UpstreamAddress[];
+  /** `:authority` for every address; default: the host:port of the first address. */
+  readonly authority?: string;
+  readonly pool?: Omit<PoolOptions, "onConnect" | "onConnectFailure">;
+  /** TLS settings of `https://` addresses. */
+  readonly connectOptions?: SecureClientSessionOptions;
+  readonly ejection?: EjectionOptions;
+  readonly dnsRefreshMs?: number;
+  readonly resolve?: Resolver;
+  readonly log?: UpstreamLog;
+}
+
+const QUIET: UpstreamLog = { info() {}, warn() {} };
+
+/**
+ * One upstream over one or more addresses: static ones, and every address `dns:///` names resolve
+ * to, kept current. Calls go round-robin to the addresses that are not ejected; when every one is,
+ * to all of them alike (as Envoy's panic mode), since refusing every call would be worse than trying.
+ */
+export class Balancer implements UpstreamChannel {
+  readonly address: string;
+  readonly authority: string;
+  readonly #options: BalancerOptions;
+  readonly #log: UpstreamLog;
+  /** The addresses each entry of `addresses` stands for now, by entry. */
+  readonly #resolved: (readonly URL[])[];
+  #endpoints: Endpoint[] = [];
+  readonly #byUrl = new Map<string, Endpoint>();
+  readonly #byStream = new WeakMap<ClientHttp2Stream, Endpoint>();
+  readonly #watches: HostWatch[] = [];
+  #next = 0;
+  #closed = false;
+
+  constructor(options: BalancerOptions) {
+    const [first] = options.addresses;
+    if (!first) throw new TypeError(`upstream ${options.name} has no addresses`);
+    this.#options = options;
+    this.#log = options.log ?? QUIET;
+    this.address = options.addresses.map(describeAddress).join(",");
+    this.authority =
+      options.authority ?? (first.kind === "static" ? first.url.host : hostPort(first.host, first.port));
+    this.#resolved = options.addresses.map((a) => (a.kind === "static" ? [a.url] : []));
+    this.#update();
+  }
+
+  /** Starts resolving `dns:///` addresses; resolves once each has been resolved once, or failed to. */
+  start(): Promise<void> {
+    for (const [i, address] of this.#options.addresses.entries()) {
+      if (address.kind !== "dns") continue;
+      const name = describeAddress(address);
+      const watch = new HostWatch(address.host, {
+        resolve: this.#options.resolve ?? systemResolver,
+        intervalMs: this.#options.dnsRefreshMs ?? DEFAULT_DNS_REFRESH_MS,
+        onAddresses: (ips) => {
+          this.#resolved[i] = ips.map((ip) => new URL(`http://${hostPort(ip, address.port)}`));
+          this.#update();
+        },
+        onError: (error) => {
+          this.#log.warn(
+            `upstream ${this.#options.name}: cannot resolve ${name}, keeping its last addresses: ${error.message}`,
+          );
+        },
+      });
+      this.#watches.push(watch);
+    }
+    return Promise.all(this.#watches.map((w) => w.first)).then(() => undefined);
+  }
+
+  /** The addresses calls may go to now, for tests and reports. */
+  get endpoints(): readonly { readonly address: string; readonly healthy: boolean }[] {
+    return this.#endpoints.map((e) => ({ address: e.pool.address, healthy: e.healthy }));
+  }
+
+  get connected(): boolean {
+    return this.#endpoints.some((e) => e.pool.connected);
+  }
+
+  get sessionStates(): SessionStates {
+    const states = { connecting: 0, connected: 0, retiring: 0 };
+    for (const { pool } of this.#endpoints) {
+      const s = pool.sessionStates;
+      states.connecting += s.connecting;
+      states.connected += s.connected;
+      states.retiring += s.retiring;
+    }
+    return states;
+  }
+
+  get activeStreams(): number {
+    let n = 0;
+    for (const { pool } of this.#endpoints) n += pool.activeStreams;
+    return n;
+  }
+
+  /** True once any address connects. */
+  connect(): Promise<boolean> {
+    const endpoints = this.#endpoints;
+    if (endpoints.length === 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let left = endpoints.length;
+      for (const { pool } of endpoints) {
+        void pool.connect().then((ok) => {
+          if (ok) resolve(true);
+          else if (--left === 0) resolve(false);
+        });
+      }
+    });
+  }
+
+  request(headers: OutgoingHttpHeaders, previous?: ClientHttp2Stream): ClientHttp2Stream {
+    const avoid = previous && this.#byStream.get(previous);
+    const endpoint = this.#pick(avoid, true) ?? this.#pick(avoid, false) ?? avoid;
+    if (!endpoint) {
+      throw new GrpcError(
+        Code.UNAVAILABLE,
+        `upstream ${this.#options.name} (${this.address}) has no addresses`,
+      );
+    }
+    const stream = endpoint.pool.request(headers);
+    this.#byStream.set(stream, endpoint);
+    return stream;
+  }
+
+  cancel(stream: ClientHttp2Stream): void {
+    this.#byStream.get(stream)?.pool.cancel(stream);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const watch of this.#watches) watch.stop();
+    await Promise.all(this.#endpoints.map((e) => e.close()));
+  }
+
+  /** The next endpoint round-robin, other than `avoid`, and only healthy ones when `healthyOnly`. */
+  #pick(avoid: Endpoint | undefined, healthyOnly: boolean): Endpoint | undefined {
+    const endpoints = this.#endpoints;
+    const n = endpoints.length;
+    for (let i = 0; i < n; i++) {
+      const index = (this.#next + i) % n;
+      const endpoint = endpoints[index] as Endpoint;
+      if (endpoint === avoid || (healthyOnly && !endpoint.healthy)) continue;
+      this.#next = (index + 1) % n;
+      return endpoint;
+    }
+    return undefined;
+  }
+
+  /** Brings the endpoints in line with the addresses: new ones added, gone ones closed once their calls end. */
+  #update(): void {
+    if (this.#closed) return;
+    const wanted = new Set(this.#resolved.flat().map((url) => url.href));
+    for (const [href, endpoint] of this.#byUrl) {
+      if (wanted.has(href)) continue;
+      this.#byUrl.delete(href);
+      void endpoint.close();
+    }
+    for (const url of this.#resolved.flat()) {
+      if (this.#byUrl.has(url.href)) continue;
+      const { pool = {}, ejection = {}, connectOptions } = this.#options;
+      const target = { url, ...(url.protocol === "https:" && connectOptions && { connectOptions }) };
+      this.#byUrl.set(url.href, new Endpoint(target, { pool, ejection, log: this.#log }));
+    }
+    const before = this.#endpoints.map((e) => e.pool.address).join(",");
+    this.#endpoints = [...this.#byUrl.values()];
+    const after = this.#endpoints.map((e) => e.pool.address).join(",");
+    if (before !== after && this.#watches.length > 0) {
+      this.#log.info(`upstream ${this.#options.name} now calls ${after || "no address"}`);
+    }
+  }
+}
