@@ -8,6 +8,9 @@ export interface ServerOptions extends GrpcWebProxyOptions {
   readonly logger?: FastifyServerOptions["logger"];
 }
 
+/** A path segment can be no longer than the request head, which Node's header limit bounds anyway. */
+const MAX_PATH_SEGMENT_CHARS = 64 * 1024;
+
 /** A Fastify app that serves the proxy and nothing else; call `listen()` on it. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { logger = true, ...proxyOptions } = options;
@@ -17,6 +20,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     // Every log line of a request carries its x-request-id, the one the backend also gets.
     genReqId: requestIdFor,
+    // The proxy checks method paths itself and answers any of them with a gRPC status; Fastify's default limit of
+    // 100 characters per path segment refused long package-qualified service names with a bare 414.
+    maxParamLength: MAX_PATH_SEGMENT_CHARS,
   });
   await app.register(grpcWebProxy, proxyOptions);
   return app;
