@@ -22,7 +22,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     genReqId: requestIdFor,
     // The proxy checks method paths itself and answers any of them with a gRPC status; Fastify's default limit of
     // 100 characters per path segment refused long package-qualified service names with a bare 414.
-    maxParamLength: MAX_PATH_SEGMENT_CHARS,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT_CHARS },
   });
   await app.register(grpcWebProxy, proxyOptions);
   return app;
