@@ -1,4 +1,5 @@
 import type { GrpcError } from "../protocol/status.js";
+import { MAX_TIMER_MS } from "../protocol/timeout.js";
 
 export interface Abortable {
   abort(error: GrpcError): void;
@@ -26,7 +27,8 @@ export class InFlightCalls {
   async settle(graceMs: number, error: GrpcError): Promise<number> {
     if (this.#calls.size > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
+        // A longer delay would fire after 1 ms, ending every call at once.
+        const timer = setTimeout(resolve, Math.min(graceMs, MAX_TIMER_MS));
         this.#onIdle = () => {
           clearTimeout(timer);
           resolve();
