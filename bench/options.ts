@@ -1,6 +1,7 @@
 // Command-line options of `npm run bench`, with the full and the --quick sizes.
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { BackendKind, SetupId } from "./setups.js";
+import { type BackendKind, DEFAULT_PROXY_CLI, type SetupId } from "./setups.js";
 
 export interface Sizes {
   warmupMs: number;
@@ -25,6 +26,7 @@ export interface Options {
   workloads: string[] | undefined;
   backend: BackendKind;
   frontNodeFlags: string[];
+  proxyCli: string;
   updateReadme: boolean;
   sizes: Sizes;
 }
@@ -54,7 +56,7 @@ const quick: Sizes = {
 };
 
 const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,C,D] [--workloads unary,rate,...]
-       [--backend connect|grpc-js] [--front-node-flag FLAG]... [--readme]`;
+       [--backend connect|grpc-js] [--front-node-flag FLAG]... [--proxy-cli PATH] [--readme]`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -66,6 +68,7 @@ export function parseOptions(argv: string[]): Options {
       workloads: { type: "string" },
       backend: { type: "string", default: "connect" },
       "front-node-flag": { type: "string", multiple: true, default: [] },
+      "proxy-cli": { type: "string", default: DEFAULT_PROXY_CLI },
       readme: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -90,6 +93,7 @@ export function parseOptions(argv: string[]): Options {
     workloads: values.workloads?.split(",").map((id) => id.trim()),
     backend: values.backend,
     frontNodeFlags: values["front-node-flag"],
+    proxyCli: resolve(values["proxy-cli"]),
     updateReadme: values.readme,
     sizes: values.quick ? quick : full,
   };

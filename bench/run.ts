@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseOptions } from "./options.js";
-import { pinSelf } from "./procs/pinned.js";
+import { pinSelf, stopAllProcesses } from "./procs/pinned.js";
 import { machine, markdown, type Sample } from "./report.js";
 import { type Running, start, unavailable } from "./setups.js";
 import { workloads } from "./workloads.js";
@@ -11,14 +11,21 @@ import { workloads } from "./workloads.js";
 const options = parseOptions(process.argv.slice(2));
 const selected = workloads.filter((w) => !options.workloads || options.workloads.includes(w.id));
 const skipped = options.setups.flatMap((id) => {
-  const reason = unavailable(id);
+  const reason = unavailable(id, options.proxyCli);
   return reason ? [`${id}: ${reason}`] : [];
 });
 for (const line of skipped) console.error(`skipping ${line}`);
-const setupIds = options.setups.filter((id) => !unavailable(id));
+const setupIds = options.setups.filter((id) => !unavailable(id, options.proxyCli));
 
 pinSelf();
 const running: Running[] = [];
+// Ctrl-C or a kill still stops every process the bench started (the proxy CLI would outlive it).
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the setups`);
+    void stopAllProcesses().finally(() => process.exit(130));
+  });
+}
 const samples: Sample[] = [];
 const startedAt = Date.now();
 const loadAtStart = machine().loadAverage;

@@ -42,11 +42,14 @@ export interface StartOptions {
   backend: BackendKind;
   /** Extra node flags for the front process, e.g. --cpu-prof. */
   frontNodeFlags: string[];
+  /** The built proxy CLI that setup C runs. */
+  proxyCli: string;
   /** Open the front's inspector on loopback, so the bench can force a GC there. */
   inspectFront?: boolean;
 }
 
-const proxyCli = fileURLToPath(new URL("../proxy/dist/cli.js", import.meta.url));
+/** The proxy's CLI as `npm run build` leaves it; `--proxy-cli` points C at another build. */
+export const DEFAULT_PROXY_CLI = fileURLToPath(new URL("../proxy/dist/cli.js", import.meta.url));
 
 export const specs: Record<SetupId, SetupSpec> = {
   A: { id: "A", title: "A direct (connect-node gRPC-Web, no hop)", protocol: "grpc-web", text: false },
@@ -56,8 +59,8 @@ export const specs: Record<SetupId, SetupSpec> = {
 };
 
 /** Why a setup cannot run here, or undefined when it can. */
-export function unavailable(id: SetupId): string | undefined {
-  if (id === "C" && !existsSync(proxyCli)) return "proxy/dist/cli.js is missing: run `npm run build` first";
+export function unavailable(id: SetupId, proxyCli: string): string | undefined {
+  if (id === "C" && !existsSync(proxyCli)) return `${proxyCli} is missing: run \`npm run build\` first`;
   return undefined;
 }
 
@@ -91,7 +94,7 @@ export async function start(id: SetupId, options: StartOptions): Promise<Running
         ? spawnBenchScript(FRONT_CPU, "fronts/peer.ts", [String(port), backend.url], flags)
         : spawnPinned(FRONT_CPU, [
             ...flags,
-            proxyCli,
+            options.proxyCli,
             "--listen",
             `127.0.0.1:${port}`,
             "--upstream",

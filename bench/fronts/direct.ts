@@ -3,8 +3,8 @@
 import http from "node:http";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { greeterRoutes } from "../greeter/connect-routes.js";
-import { answerOpenCallQueries } from "../greeter/open-calls.js";
+import { serveTheBench } from "../greeter/open-calls.js";
 
 const port = Number(process.argv[2]);
 http.createServer(connectNodeAdapter({ routes: greeterRoutes })).listen(port, "127.0.0.1");
-answerOpenCallQueries();
+serveTheBench();

@@ -5,7 +5,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { Greeter, type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web";
 import { IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
-import { answerOpenCallQueries, openCalls } from "./open-calls.js";
+import { openCalls, serveTheBench } from "./open-calls.js";
 
 const serializer =
   <D extends DescMessage>(schema: D) =>
@@ -73,4 +73,4 @@ server.addService(definition, handlers);
 server.bindAsync(`127.0.0.1:${process.argv[2]}`, grpc.ServerCredentials.createInsecure(), (error) => {
   if (error) throw error;
 });
-answerOpenCallQueries();
+serveTheBench();

@@ -18,9 +18,13 @@ export interface OpenCallsAnswer {
   openCalls: number;
 }
 
-/** Answers the parent's queries; a no-op when the process was not spawned with IPC. */
-export function answerOpenCallQueries(): void {
+/**
+ * Answers the parent's queries, and exits when the parent goes away (its IPC channel closes), so a
+ * bench that crashed leaves no server behind. A no-op when the process was not spawned with IPC.
+ */
+export function serveTheBench(): void {
   process.on("message", (message) => {
     if (message === OPEN_CALLS_QUERY) process.send?.({ openCalls: open } satisfies OpenCallsAnswer);
   });
+  process.on("disconnect", () => process.exit(0));
 }

@@ -22,11 +22,22 @@ export function spawnBenchScript(cpu: number, script: string, args: string[], no
   return spawnPinned(cpu, [...nodeFlags, "--conditions=source", "--import", "tsx", path, ...args]);
 }
 
+/** Every process the bench started and that has not exited yet. */
+const children = new Set<ChildProcess>();
+
 /** Starts `node <args>` pinned to `cpu`; taskset execs node, so the child's pid is node's. */
 export function spawnPinned(cpu: number, nodeArgs: string[]): ChildProcess {
-  return spawn("taskset", ["--cpu-list", String(cpu), process.execPath, ...nodeArgs], {
+  const child = spawn("taskset", ["--cpu-list", String(cpu), process.execPath, ...nodeArgs], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+/** Stops every process the bench started, including any still starting up. */
+export async function stopAllProcesses(): Promise<void> {
+  await Promise.all([...children].map(stopProcess));
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */

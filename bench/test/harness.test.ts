@@ -8,7 +8,7 @@ import { runStreams } from "../load/streams.js";
 import { closedLoop, type UnaryPlan } from "../load/unary.js";
 import { meterWindow } from "../load/window.js";
 import { CpuMeter, rssBytes } from "../procs/usage.js";
-import { type Running, start } from "../setups.js";
+import { DEFAULT_PROXY_CLI, type Running, start } from "../setups.js";
 import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
 
 const noMeter = new CpuMeter(new Map());
@@ -39,8 +39,8 @@ describe("bench harness", () => {
   let native: Running;
   before(async () => {
     [direct, native] = await Promise.all([
-      start("A", { backend: "connect", frontNodeFlags: [] }),
-      start("D", { backend: "connect", frontNodeFlags: [] }),
+      start("A", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI }),
+      start("D", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI }),
     ]);
   });
   after(() => Promise.all([direct?.stop(), native?.stop()]));
