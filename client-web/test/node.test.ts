@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { freePort } from "../../testing/net.js";
@@ -78,6 +78,30 @@ test("an injected fetch is used, and called as a plain function", async () => {
   });
   await client.sayHello({ name: "Node" });
   assert.deepEqual(receivers, [undefined]);
+});
+
+test("an async interceptor can re-issue a call, e.g. after refreshing a token", async () => {
+  const refreshOnce: Interceptor = (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.Unauthenticated) throw error;
+      const token = await Promise.resolve("fresh");
+      const header = new Headers(req.header);
+      header.delete("x-fail-code");
+      header.set("x-echo-token", token);
+      return next({ ...req, header });
+    }
+  };
+  const client = createGreeterClient({
+    baseUrl: proxy.url,
+    interceptors: [refreshOnce],
+    metadata: { "x-fail-code": String(Code.Unauthenticated) },
+  });
+  let headers = new Headers();
+  const reply = await client.sayHello({ name: "Node" }, { onHeaders: (h) => (headers = h) });
+  assert.equal(reply.message, "Hello, Node!");
+  assert.equal(headers.get("x-echo-token"), "fresh");
 });
 
 test("a proxy that never answers: DEADLINE_EXCEEDED locally, on time", async (t) => {
