@@ -4,7 +4,7 @@ import { buildAdminServer } from "./ops/admin.js";
 import { drainAndClose } from "./ops/drain.js";
 import { ProxyOps } from "./ops/ops.js";
 import { buildServer } from "./server/build.js";
-import { parseCli } from "./server/config.js";
+import { describeRouting, parseCli } from "./server/config.js";
 
 const parsed = parseCli(process.argv.slice(2), process.env);
 if (parsed.kind === "help") {
@@ -12,15 +12,22 @@ if (parsed.kind === "help") {
   process.exit(0);
 }
 if (parsed.kind === "error") {
-  console.error(`grpc-web-bridge: ${parsed.message} (see --help)`);
+  // A config file's problems come one per line, each with its file and line.
+  const problems = parsed.message.split("\n");
+  if (problems.length === 1) console.error(`grpc-web-bridge: ${parsed.message} (see --help)`);
+  else console.error(`grpc-web-bridge: ${problems.length} problems:\n  ${problems.join("\n  ")}`);
   process.exit(2);
+}
+if (parsed.kind === "checked") {
+  console.log(parsed.summary);
+  process.exit(0);
 }
 
 const { config } = parsed;
 const ops = new ProxyOps();
 const app = await buildServer({ ...config.proxy, ops, logger: { level: config.logLevel } });
 await app.listen({ host: config.host, port: config.port });
-app.log.info(`proxying gRPC-Web on ${config.host}:${config.port} to ${config.proxy.upstream}`);
+app.log.info(`proxying gRPC-Web on ${config.host}:${config.port}; ${describeRouting(config.proxy)}`);
 let admin: FastifyInstance | undefined;
 if (config.admin) {
   admin = buildAdminServer(ops, app.log);

@@ -21,6 +21,8 @@ export interface ConfigFileValues {
   readonly values: ConfigFile;
   /** `bridge.yaml:12:5: upstreams.greeter.addresses[0]: <message>`, for a problem found later. */
   describe(problem: ConfigProblem): string;
+  /** Each problem described, in the order of the file. */
+  report(problems: readonly ConfigProblem[]): string[];
 }
 
 export type ConfigFileParse =
@@ -54,14 +56,16 @@ export function parseConfigFile(file: string, text: string): ConfigFileParse {
   }
   const describe = (problem: ConfigProblem) =>
     `${position(offsetOf(doc, problem))}: ${keyName(problem.path)}: ${problem.message}`;
+  const report = (problems: readonly ConfigProblem[]) =>
+    [...problems].sort((a, b) => offsetOf(doc, a) - offsetOf(doc, b)).map(describe);
   const values: unknown = doc.toJS() ?? {};
   const { problems, truncated } = schemaProblems(values);
   if (problems.length > 0) {
-    const sorted = problems.sort((a, b) => offsetOf(doc, a) - offsetOf(doc, b)).map(describe);
-    if (truncated) sorted.push(`${file}: (more problems may show once these are fixed)`);
-    return { ok: false, errors: sorted };
+    const errors = report(problems);
+    if (truncated) errors.push(`${file}: (more problems may show once these are fixed)`);
+    return { ok: false, errors };
   }
-  return { ok: true, config: { file, values: values as ConfigFile, describe } };
+  return { ok: true, config: { file, values: values as ConfigFile, describe, report } };
 }
 
 /** `upstreams.greeter.addresses[0]`; keys that are not plain names are quoted. */

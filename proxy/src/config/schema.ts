@@ -16,6 +16,8 @@ const duration = Type.String({ description: "a duration: 500ms, 30s, 5m, 1h" });
 const upstreamSettings = {
   /** Readiness asks the upstream's grpc.health.v1 about this service ("server": the whole server). */
   healthCheck: Type.Optional(Type.String()),
+  /** A connection not up within this is given up (and the address ejected). */
+  connectTimeout: Type.Optional(duration),
   /** An HTTP/2 PING this often on each session; off unless set. */
   keepaliveInterval: Type.Optional(duration),
   /** A PING not answered within this closes its session. */
