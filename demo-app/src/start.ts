@@ -1,1 +1,53 @@
-console.log("demo: not built yet");
+// `npm start`: the greeter backend, and the page plus the gRPC-Web proxy on one origin.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { formatCall } from "./call-log.js";
+import { demoConfig } from "./config.js";
+import { startGreeterServer } from "./greeter/server.js";
+import { builtPageDir } from "./paths.js";
+import { stopOnSignal } from "./shutdown.js";
+import { startWebServer } from "./web-server.js";
+
+const config = demoConfig(process.env);
+if (config instanceof Error) exitWith(config.message);
+if (!existsSync(join(builtPageDir, "index.html"))) {
+  exitWith(`The page is not built (no ${builtPageDir}index.html): run \`npm run build\` first.`);
+}
+
+const greeter =
+  config.greeterUrl === undefined
+    ? await startGreeterServer({
+        host: config.greeterHost,
+        port: config.greeterPort,
+        observer: (record) => console.log(formatCall(record)),
+      }).catch((error: unknown) => exitWith(listenFailure("GREETER_PORT", config.greeterPort, error)))
+    : undefined;
+const upstream = config.greeterUrl ?? greeter?.url ?? "";
+const web = await startWebServer({
+  host: config.host,
+  port: config.port,
+  upstream,
+  pageDir: builtPageDir,
+}).catch(async (error: unknown) => {
+  await greeter?.close();
+  return exitWith(listenFailure("PORT", config.port, error));
+});
+
+console.log(`Greeter demo: http://localhost:${web.port}`);
+console.log(`(proxying gRPC-Web to the greeter at ${upstream}; Ctrl-C stops)`);
+stopOnSignal(async () => {
+  await web.close();
+  await greeter?.close();
+});
+
+function listenFailure(variable: string, port: number, error: unknown): string {
+  const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+  return inUse
+    ? `Port ${port} is already in use: stop what holds it, or set ${variable} to another port.`
+    : `Could not listen on port ${port}: ${(error as Error).message}`;
+}
+
+function exitWith(message: string): never {
+  console.error(message);
+  process.exit(1);
+}

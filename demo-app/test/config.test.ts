@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { demoConfig } from "../src/config.js";
+
+test("by default the demo is on localhost:8080 and starts its own greeter on 127.0.0.1:50051", () => {
+  assert.deepEqual(demoConfig({}), {
+    host: "localhost",
+    port: 8080,
+    greeterHost: "127.0.0.1",
+    greeterPort: 50051,
+    greeterUrl: undefined,
+  });
+});
+
+test("PORT, HOST, GREETER_PORT, GREETER_HOST and GREETER_URL override the defaults", () => {
+  const env = {
+    PORT: "9000",
+    HOST: "0.0.0.0",
+    GREETER_PORT: "0",
+    GREETER_HOST: "::1",
+    GREETER_URL: "http://greeter:50051",
+  };
+  assert.deepEqual(demoConfig(env), {
+    host: "0.0.0.0",
+    port: 9000,
+    greeterHost: "::1",
+    greeterPort: 0,
+    greeterUrl: "http://greeter:50051",
+  });
+});
+
+test("a bad port is an error naming the variable", () => {
+  for (const [name, value] of [
+    ["PORT", "eighty"],
+    ["GREETER_PORT", "70000"],
+  ] as const) {
+    const result = demoConfig({ [name]: value });
+    assert.ok(result instanceof Error);
+    assert.equal(result.message, `${name} must be a port number from 0 to 65535, got "${value}"`);
+  }
+});
