@@ -22,8 +22,13 @@ const NON_GRPC_BODY_LIMIT = 1024;
 
 export interface CallLimits {
   readonly maxMessageBytes: number;
+  readonly maxResponseMessageBytes: number;
   /** Clamp for the client's grpc-timeout; undefined for none. */
   readonly maxTimeoutMs: number | undefined;
+  /** The deadline of a call without grpc-timeout; undefined for none. */
+  readonly defaultTimeoutMs: number | undefined;
+  /** How long a call may go without a byte either way; undefined for ever. */
+  readonly streamIdleTimeoutMs: number | undefined;
 }
 
 /** What a finished call reports, for logs and metrics. */
@@ -50,6 +55,8 @@ export interface CallRequest {
   readonly contentType: WebContentType;
   readonly pool: UpstreamChannel;
   readonly limits: CallLimits;
+  /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with an error. */
+  readonly admission?: Promise<GrpcError | undefined>;
   readonly onDone?: (outcome: CallOutcome) => void;
 }
 
@@ -65,9 +72,11 @@ export class BridgedCall {
   readonly #res: ServerResponse;
   readonly #reader: RequestBodyReader;
   readonly #decoder: Base64Decoder | undefined;
-  readonly #tracker = new FrameBoundaryTracker();
+  readonly #tracker: FrameBoundaryTracker;
   #deadline: number | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #admitted = true;
   #body: Buffer | undefined;
   #upstream: ClientHttp2Stream | undefined;
   #session: Http2Session | undefined;
@@ -92,6 +101,7 @@ export class BridgedCall {
       compressed: encoding !== undefined && encoding !== "identity",
     });
     this.#decoder = call.contentType.text ? new Base64Decoder() : undefined;
+    this.#tracker = new FrameBoundaryTracker(limits.maxResponseMessageBytes);
   }
 
   start(): void {
@@ -102,10 +112,17 @@ export class BridgedCall {
       this.#fail(requested, true);
       return;
     }
-    const timeoutMs = effectiveTimeout(requested, limits.maxTimeoutMs);
+    const timeoutMs = effectiveTimeout(requested ?? limits.defaultTimeoutMs, limits.maxTimeoutMs);
     if (timeoutMs !== undefined) {
       this.#deadline = performance.now() + timeoutMs;
       this.#timer = setTimeout(this.#onDeadline, timeoutMs, timeoutMs);
+    }
+    const idleMs = limits.streamIdleTimeoutMs;
+    if (idleMs !== undefined) this.#idleTimer = setTimeout(this.#onIdle, idleMs, idleMs);
+    const { admission } = this.#call;
+    if (admission) {
+      this.#admitted = false;
+      admission.then(this.#onAdmission);
     }
     req.on("data", this.#onRequestData);
     req.once("end", this.#onRequestEnd);
@@ -115,6 +132,7 @@ export class BridgedCall {
 
   readonly #onRequestData = (chunk: Buffer): void => {
     if (this.#done) return;
+    this.#idleTimer?.refresh();
     const bytes = this.#decoder ? this.#decoder.push(chunk) : chunk;
     if (bytes instanceof GrpcError) {
       this.#fail(bytes, true);
@@ -137,7 +155,18 @@ export class BridgedCall {
       return;
     }
     this.#body = body;
-    this.#openUpstream();
+    if (this.#admitted) this.#openUpstream();
+  };
+
+  readonly #onAdmission = (refusal: GrpcError | undefined): void => {
+    if (this.#done) return;
+    if (refusal) {
+      // Before the body's end, the connection is closed after the answer, so the rest is never read.
+      this.#fail(refusal, this.#body === undefined);
+      return;
+    }
+    this.#admitted = true;
+    if (this.#body !== undefined) this.#openUpstream();
   };
 
   readonly #onClientClose = (): void => {
@@ -151,6 +180,13 @@ export class BridgedCall {
   readonly #onDeadline = (timeoutMs: number): void => {
     this.#timer = undefined;
     this.#fail(new GrpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded at the proxy`));
+  };
+
+  readonly #onIdle = (idleMs: number): void => {
+    this.#idleTimer = undefined;
+    this.#fail(
+      new GrpcError(Code.UNAVAILABLE, `no bytes either way for ${idleMs} ms: the proxy ended the call`),
+    );
   };
 
   // ---- proxy → backend
@@ -224,9 +260,10 @@ export class BridgedCall {
       }
       return;
     }
+    this.#idleTimer?.refresh();
     const error = this.#tracker.push(chunk);
     if (error) {
-      this.#fail(error);
+      this.#failInside(chunk, error);
       return;
     }
     this.#bytesOut += chunk.length;
@@ -320,13 +357,27 @@ export class BridgedCall {
    * answer sent while the browser may still be uploading: that connection is
    * closed after the answer, so the rest of its body is never read.
    */
-  #fail(error: GrpcError, beforeBodyEnd = false): void {
+  #fail(error: GrpcError, beforeBodyEnd = false, atFrameBoundary = this.#tracker.atBoundary): void {
     if (this.#done) return;
     this.#done = true;
     this.#cleanup();
     this.#cancelUpstream();
-    this.#web.fail(error, this.#tracker.atBoundary, beforeBodyEnd);
+    this.#web.fail(error, atFrameBoundary, beforeBodyEnd);
     this.#report(error.code);
+  }
+
+  /** Ends the call at a bad frame in `chunk`, after passing on the whole frames before it where they can be. */
+  #failInside(chunk: Buffer, error: GrpcError): void {
+    const before = this.#tracker.bytesBeforeError;
+    if (before === undefined) {
+      this.#fail(error);
+      return;
+    }
+    if (before > 0) {
+      this.#bytesOut += before;
+      this.#web.write(chunk.subarray(0, before));
+    }
+    this.#fail(error, false, true);
   }
 
   #cancelUpstream(): void {
@@ -335,7 +386,9 @@ export class BridgedCall {
 
   #cleanup(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#timer = undefined;
+    this.#idleTimer = undefined;
   }
 
   #report(code: number, clientGone = false): void {

@@ -67,7 +67,8 @@ export class WebResponse {
   trailersOnly(metadata: Metadata, closeConnection = false): void {
     const headers = this.#headers(metadata);
     headers["content-length"] = 0;
-    if (closeConnection) headers.connection = "close";
+    // HTTP/2 resets the stream by itself when the answer ends before the request; its connection carries other calls.
+    if (closeConnection && this.#res.req.httpVersionMajor === 1) headers.connection = "close";
     this.#res.writeHead(200, headers).end();
   }
 

@@ -153,12 +153,19 @@ export class RequestBodyReader {
 
 /** Follows frame boundaries in a response byte stream without copying: lets the caller know whether the bytes
  *  sent so far end on a frame boundary (a trailer frame may follow) and counts frames; reports a trailer frame
- *  sent by the upstream inside DATA (not legal in native gRPC) as an error. */
+ *  sent by the upstream inside DATA (not legal in native gRPC), or a message larger than `maxMessageBytes`, as an
+ *  error. */
 export class FrameBoundaryTracker {
   private readonly header = new FrameHeader();
+  private readonly maxMessageBytes: number;
   private payloadLeft = 0;
   private completed = 0;
   private error: GrpcError | undefined;
+  private errorFrameAt: number | undefined;
+
+  constructor(maxMessageBytes = Number.POSITIVE_INFINITY) {
+    this.maxMessageBytes = maxMessageBytes;
+  }
 
   push(chunk: Uint8Array): GrpcError | undefined {
     if (this.error !== undefined) return this.error;
@@ -171,14 +178,22 @@ export class FrameBoundaryTracker {
         if (this.payloadLeft === 0) this.completed++;
         continue;
       }
+      const frameAt = this.header.started ? undefined : at;
       at = this.header.read(chunk, at);
       if (!this.header.complete) break;
       if (this.header.flags & FLAG_TRAILER) {
-        this.error = new GrpcError(
+        return this.fail(
           Code.INTERNAL,
           "upstream sent a frame with the trailer flag (0x80) inside DATA, which native gRPC does not allow",
+          frameAt,
         );
-        return this.error;
+      }
+      if (this.header.length > this.maxMessageBytes) {
+        return this.fail(
+          Code.RESOURCE_EXHAUSTED,
+          `response message of ${this.header.length} bytes is larger than the limit of ${this.maxMessageBytes} bytes`,
+          frameAt,
+        );
       }
       this.payloadLeft = this.header.length;
       this.header.reset();
@@ -187,8 +202,23 @@ export class FrameBoundaryTracker {
     return undefined;
   }
 
+  /**
+   * After an error: how many bytes of the failing chunk came before the bad frame (whole frames, or the end of
+   * one), which may still be sent so that the stream ends on a boundary; undefined when the bad frame's header
+   * began in an earlier chunk.
+   */
+  get bytesBeforeError(): number | undefined {
+    return this.error === undefined ? undefined : this.errorFrameAt;
+  }
+
   get atBoundary(): boolean {
     return !this.header.started && this.payloadLeft === 0;
+  }
+
+  private fail(code: Code, message: string, frameAt: number | undefined): GrpcError {
+    this.error = new GrpcError(code, message);
+    this.errorFrameAt = frameAt;
+    return this.error;
   }
 
   /** Complete frames seen. */

@@ -52,6 +52,12 @@ const NOT_FORWARDED_UPSTREAM: ReadonlySet<string> = new Set([
 // (an HTTP/2 browser connection) and HTTP-legal names such as "x!y" that a gRPC server may reject.
 const GRPC_METADATA_NAME = /^[0-9a-z_.-]+$/;
 
+/** True for a request header name the proxy forwards to the backend as metadata (a `Connection` header may still
+ *  name it hop-by-hop). */
+export function isForwardedMetadataName(name: string): boolean {
+  return !NOT_FORWARDED_UPSTREAM.has(name) && GRPC_METADATA_NAME.test(name);
+}
+
 /** Names a `Connection` header lists are hop-by-hop too (RFC 9110 §7.6.1). Usually it lists only keep-alive. */
 function namesListedIn(connection: string | undefined): ReadonlySet<string> | undefined {
   if (connection === undefined) return undefined;

@@ -1,11 +1,26 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import type { Http2SecureServer, Http2ServerRequest } from "node:http2";
+import Fastify, {
+  type FastifyHttp2SecureOptions,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import { requestIdFor } from "../ops/request-id.js";
+import {
+  answerClientError,
+  applyConnectionLimits,
+  type ConnectionLimitOptions,
+} from "./connection-limits.js";
+import { type DownstreamTlsOptions, readKeyPair, reloadOnChange } from "./downstream-tls.js";
+import { DEFAULT_MAX_HEADER_BYTES } from "./limits.js";
 import type { GrpcWebProxyOptions } from "./options.js";
 import { grpcWebProxy } from "./plugin.js";
 
-export interface ServerOptions extends GrpcWebProxyOptions {
+export interface ServerOptions extends GrpcWebProxyOptions, ConnectionLimitOptions {
   /** Fastify's logger option: true, false, or pino options. Default true (info level). */
   readonly logger?: FastifyServerOptions["logger"];
+  /** TLS on the public port, with HTTP/2 and HTTP/1.1 side by side (ALPN); default: plain HTTP/1.1. */
+  readonly tls?: DownstreamTlsOptions;
 }
 
 /** A path segment can be no longer than the request head, which Node's header limit bounds anyway. */
@@ -13,17 +28,36 @@ const MAX_PATH_SEGMENT_CHARS = 64 * 1024;
 
 /** A Fastify app that serves the proxy and nothing else; call `listen()` on it. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const { logger = true, ...proxyOptions } = options;
-  const app = Fastify({
-    logger,
+  const { logger = true, tls, headersTimeoutMs, requestTimeoutMs, ...proxyOptions } = options;
+  const common = {
     // Fastify's own request logging does not see hijacked replies; calls log themselves.
     logController: new LogController({ disableRequestLogging: true }),
-    // Every log line of a request carries its x-request-id, the one the backend also gets.
-    genReqId: requestIdFor,
+    clientErrorHandler: answerClientError,
     // The proxy checks method paths itself and answers any of them with a gRPC status; Fastify's default limit of
     // 100 characters per path segment refused long package-qualified service names with a bare 414.
     routerOptions: { maxParamLength: MAX_PATH_SEGMENT_CHARS },
+  };
+  // Every log line of a request carries its x-request-id, the one the backend also gets.
+  // The call path takes Node's request and response, which HTTP/2's compat objects stand in for
+  // (requestIdFor too: it reads and sets one header), so the app is typed as the HTTP/1.1 one.
+  const app = tls
+    ? (Fastify<Http2SecureServer>({
+        ...common,
+        logger: logger as FastifyHttp2SecureOptions<Http2SecureServer>["logger"],
+        genReqId: requestIdFor as unknown as (req: Http2ServerRequest) => string,
+        http2: true,
+        https: { allowHTTP1: true, ...readKeyPair(tls) },
+      }) as unknown as FastifyInstance)
+    : Fastify({ ...common, logger, genReqId: requestIdFor });
+  applyConnectionLimits(app.server, {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxHeaderBytes: proxyOptions.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
   });
+  if (tls) {
+    const stop = reloadOnChange(app.server as never, tls, app.log);
+    app.addHook("onClose", async () => stop());
+  }
   await app.register(grpcWebProxy, proxyOptions);
   return app;
 }

@@ -1,10 +1,13 @@
-import type { ProxyOps } from "../ops/ops.js";
 import { keyName } from "../config/config-file.js";
+import type { ProxyOps } from "../ops/ops.js";
 import type { Resolver } from "../upstream/resolver.js";
+import type { CallInterceptor } from "./interceptors.js";
+import type { CallLimitOptions } from "./limits.js";
 import { planRouting, type RoutingOptions, type RoutingPlan } from "./routing.js";
+import type { UpstreamTlsOptions } from "./upstream-tls.js";
 
 /** Options of the Fastify plugin; the CLI and config file map onto these. */
-export interface GrpcWebProxyOptions extends RoutingOptions {
+export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
   /** Clamp for the client's `grpc-timeout`, in ms; default: no clamp. */
@@ -15,6 +18,10 @@ export interface GrpcWebProxyOptions extends RoutingOptions {
   readonly resolveHost?: Resolver;
   /** Metrics, health and drain, shared with an admin listener; default: the plugin's own, unexposed. */
   readonly ops?: ProxyOps;
+  /** Run in order before each call is forwarded; any may refuse it or edit its metadata. Default: none. */
+  readonly interceptors?: readonly CallInterceptor[];
+  /** CA, client certificate and name checks of an `https://` upstream. */
+  readonly upstreamTls?: UpstreamTlsOptions;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -9,8 +9,11 @@ import { parseWebContentType, responseContentType } from "../protocol/content-ty
 import { Code, GrpcError } from "../protocol/status.js";
 import type { UpstreamChannel } from "../upstream/channel.js";
 import { CorsPolicy, type OriginVerdict } from "./cors.js";
+import { interceptorChain } from "./interceptors.js";
+import { CallAdmission, resolveCallLimits } from "./limits.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
 import { RouteTable } from "./routes.js";
+import { INSECURE_SKIP_VERIFY_WARNING, upstreamConnectOptions } from "./upstream-tls.js";
 import { startUpstreams } from "./upstreams.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
@@ -25,12 +28,21 @@ const VALID_PATH = /^\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
  */
 export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebProxyOptions): Promise<void> {
   const settings = resolveOptions(options);
+  if (options.upstreamTls?.insecureSkipVerify) fastify.log.warn(INSECURE_SKIP_VERIFY_WARNING);
   const upstreams = await startUpstreams(settings.routing.upstreams, {
     log: fastify.log,
     resolve: options.resolveHost,
+    tls: (url) => upstreamConnectOptions(url, options.upstreamTls),
   });
   const cors = new CorsPolicy(settings.allowedOrigins);
-  const limits = { maxMessageBytes: settings.maxMessageBytes, maxTimeoutMs: settings.maxTimeoutMs };
+  const callLimits = resolveCallLimits(options);
+  const limits = {
+    ...callLimits,
+    maxMessageBytes: settings.maxMessageBytes,
+    maxTimeoutMs: settings.maxTimeoutMs,
+  };
+  const admission = new CallAdmission(callLimits);
+  const intercept = interceptorChain(options.interceptors);
   const ops = options.ops ?? new ProxyOps({ processMetrics: false });
   const channels = new Map(upstreams.map(({ name, channel }) => [name, channel]));
   const routes = new RouteTable(
@@ -76,6 +88,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   function preflight(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     const { raw: req } = request;
+    setHostFromAuthority(req);
     const verdict = cors.check(req.headers, isSecure(req));
     if (!verdict.allowed) {
       ops.metrics.rejected("cors");
@@ -92,6 +105,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     reply.hijack();
     const { raw: req } = request;
     const res = reply.raw;
+    setHostFromAuthority(req);
     const verdict = cors.check(req.headers, isSecure(req));
     const contentType = parseWebContentType(req.headers["content-type"]);
     if (!contentType) {
@@ -104,7 +118,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const encoding = responseContentType(req.headers.accept, contentType);
     const web = new WebResponse(res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
     const upstream = routes.lookup(path);
-    const refusal = refusalOf(verdict, path, upstream, ops.draining);
+    const refusal = refusalOf(verdict, path, upstream, ops.draining) ?? overLimit(admission.admit(req, res));
     if (refusal) {
       if (!verdict.allowed) logRejectedOrigin(request, verdict.origin);
       // The proxy answers by itself, and closes the connection: the body may still be on its way.
@@ -115,7 +129,10 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     // refusalOf refused every call without an upstream.
     const pool = upstream as UpstreamChannel;
     const tracked = ops.track(request, { requestId, path, upstream: pool.address, text: contentType.text });
-    tracked.run(new BridgedCall({ req, path, contentType, pool, limits, onDone: tracked.done }, web, res));
+    const call = { req, path, contentType, pool, limits, onDone: tracked.done };
+    tracked.run(
+      new BridgedCall(intercept ? { ...call, admission: intercept(request, path) } : call, web, res),
+    );
   }
 }
 
@@ -152,6 +169,15 @@ function refusalOf(
   return undefined;
 }
 
+function overLimit(error: GrpcError | undefined): { reason: RejectReason; error: GrpcError } | undefined {
+  return error && { reason: "limit", error };
+}
+
+/** HTTP/2 has `:authority` where HTTP/1.1 has Host (RFC 9113 §8.3.1); CORS and x-forwarded-host read Host. */
+function setHostFromAuthority(req: IncomingMessage): void {
+  if (req.httpVersionMajor === 2) req.headers.host ??= req.headers[":authority"] as string | undefined;
+}
+
 function isSecure(req: IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean }).encrypted === true;
 }
@@ -162,13 +188,15 @@ function pathOf(url: string): string {
 }
 
 function unsupportedMediaType(req: IncomingMessage, res: ServerResponse, cors: CorsPolicy): void {
+  setHostFromAuthority(req);
   const verdict = cors.check(req.headers, isSecure(req));
   const type = req.headers["content-type"] ?? "none";
   res
     .writeHead(415, {
       ...(verdict.allowed ? verdict.headers : {}),
       "content-type": "text/plain",
-      connection: "close",
+      // HTTP/2 closes the stream alone; its connection carries other calls.
+      ...(req.httpVersionMajor === 1 && { connection: "close" }),
     })
     .end(
       `content-type ${type} is not gRPC-Web: use application/grpc-web[+proto|+json] or application/grpc-web-text\n`,

@@ -1,0 +1,100 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyBaseLogger, FastifyRequest } from "fastify";
+import { isForwardedMetadataName } from "../protocol/metadata.js";
+import { Code, GrpcError } from "../protocol/status.js";
+
+/** What an interceptor sees of a call before it is forwarded. */
+export interface InterceptedCall {
+  /** `/package.Service/Method` */
+  readonly method: string;
+  /** The request metadata that goes to the backend; edits are forwarded. */
+  readonly metadata: RequestMetadata;
+  /** The address of the client's connection (not the x-forwarded-for chain, which `metadata` has). */
+  readonly clientAddress: string | undefined;
+  /** The request's logger: lines carry its request id. */
+  readonly log: FastifyBaseLogger;
+}
+
+/**
+ * A hook that runs before a call is forwarded, like a gRPC server interceptor or
+ * Envoy's ext_authz. It refuses the call by returning (or throwing) a GrpcError,
+ * whose code and message the browser gets; it lets it through by returning
+ * nothing, after editing `call.metadata` if it likes. Any other error it throws
+ * refuses the call with UNKNOWN, logged: a broken hook never lets a call through.
+ */
+export type CallInterceptor = (
+  call: InterceptedCall,
+) => GrpcError | undefined | Promise<GrpcError | undefined>;
+
+/** ASCII metadata values: visible characters and spaces (PROTOCOL-HTTP2.md ASCII-Value). */
+const METADATA_VALUE = /^[\x20-\x7e]*$/;
+
+/**
+ * The metadata of one request, read from and written to its headers, so what an
+ * interceptor sets is what the call forwards. Only names that go to the backend
+ * can be set; `grpc-*` names belong to gRPC itself.
+ */
+export class RequestMetadata {
+  readonly #headers: IncomingHttpHeaders;
+
+  constructor(headers: IncomingHttpHeaders) {
+    this.#headers = headers;
+  }
+
+  /** The value, values of a repeated key joined with ", "; undefined when absent. */
+  get(name: string): string | undefined {
+    const value = this.#headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+
+  set(name: string, value: string): void {
+    const key = name.toLowerCase();
+    if (!isForwardedMetadataName(key) || key.startsWith("grpc-")) {
+      throw new TypeError(`"${name}" is not metadata an interceptor may set`);
+    }
+    if (!METADATA_VALUE.test(value)) {
+      throw new TypeError(`metadata "${name}" must be printable ASCII (base64 for -bin keys)`);
+    }
+    this.#headers[key] = value;
+  }
+
+  delete(name: string): void {
+    delete this.#headers[name.toLowerCase()];
+  }
+
+  /** Every key that goes to the backend, with its value. */
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.#headers)) {
+      const value = this.get(name);
+      if (value !== undefined && isForwardedMetadataName(name)) yield [name, value];
+    }
+  }
+}
+
+/** Runs the interceptors of one call in order; the first refusal wins. */
+export type Interception = (request: FastifyRequest, method: string) => Promise<GrpcError | undefined>;
+
+/** The interceptors as one step, or undefined when there are none: then calls pay nothing for them. */
+export function interceptorChain(interceptors: readonly CallInterceptor[] = []): Interception | undefined {
+  if (interceptors.length === 0) return undefined;
+  const chain = [...interceptors];
+  return async (request, method) => {
+    const call: InterceptedCall = {
+      method,
+      metadata: new RequestMetadata(request.raw.headers),
+      clientAddress: request.raw.socket.remoteAddress,
+      log: request.log,
+    };
+    try {
+      for (const interceptor of chain) {
+        const refusal = await interceptor(call);
+        if (refusal) return refusal;
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof GrpcError) return error;
+      request.log.error({ err: error }, `a call interceptor failed on ${method}; the call is refused`);
+      return new GrpcError(Code.UNKNOWN, "a call interceptor failed");
+    }
+  };
+}

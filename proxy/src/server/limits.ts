@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import { Code, GrpcError } from "../protocol/status.js";
+
+/** The per-call limits of the plugin; every one has a default and can be changed. */
+export interface CallLimitOptions {
+  /** Largest response message passed on to the browser, in bytes; default 4 MiB, as gRPC clients' own default. */
+  readonly maxResponseMessageBytes?: number;
+  /** The deadline of a call that sends no `grpc-timeout`, in ms (still clamped by maxTimeoutMs); default: none. */
+  readonly defaultTimeoutMs?: number;
+  /** A call with no byte either way for this long ends with UNAVAILABLE; 0 turns it off. Default 5 minutes. */
+  readonly streamIdleTimeoutMs?: number;
+  /** Calls in flight in this plugin at once; more are refused with RESOURCE_EXHAUSTED. Default 10000. */
+  readonly maxConcurrentCalls?: number;
+  /** Calls in flight on one client connection at once (HTTP/2 multiplexes); default 100. */
+  readonly maxConcurrentCallsPerConnection?: number;
+  /**
+   * Largest request header block, in bytes, counted as HTTP/2 does (name + value + 32 per field).
+   * The plugin checks HTTP/2 requests; Node's parser checks HTTP/1.1 (`maxHeaderSize`, which
+   * `buildServer` sets to the same value). Default 16 KiB, Node's own.
+   */
+  readonly maxHeaderBytes?: number;
+}
+
+export const DEFAULT_MAX_RESPONSE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_MAX_CONCURRENT_CALLS = 10_000;
+export const DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION = 100;
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+/** RFC 9113 §6.5.2: a header field's size is its name and value lengths plus 32. */
+const FIELD_OVERHEAD = 32;
+
+export interface ResolvedCallLimits {
+  readonly maxResponseMessageBytes: number;
+  readonly defaultTimeoutMs: number | undefined;
+  /** undefined when off. */
+  readonly streamIdleTimeoutMs: number | undefined;
+  readonly maxConcurrentCalls: number;
+  readonly maxConcurrentCallsPerConnection: number;
+  readonly maxHeaderBytes: number;
+}
+
+/** Checks the limits once, at registration, so a bad value fails start-up and never a call. */
+export function resolveCallLimits(options: CallLimitOptions): ResolvedCallLimits {
+  const {
+    maxResponseMessageBytes = DEFAULT_MAX_RESPONSE_MESSAGE_BYTES,
+    defaultTimeoutMs,
+    streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    maxConcurrentCalls = DEFAULT_MAX_CONCURRENT_CALLS,
+    maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
+    maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES,
+  } = options;
+  positiveInteger("maxResponseMessageBytes", maxResponseMessageBytes);
+  positiveInteger("maxConcurrentCalls", maxConcurrentCalls);
+  positiveInteger("maxConcurrentCallsPerConnection", maxConcurrentCallsPerConnection);
+  positiveInteger("maxHeaderBytes", maxHeaderBytes);
+  if (defaultTimeoutMs !== undefined && !(defaultTimeoutMs > 0)) {
+    throw new TypeError(
+      `defaultTimeoutMs must be a positive number of milliseconds, got ${defaultTimeoutMs}`,
+    );
+  }
+  if (!(streamIdleTimeoutMs >= 0)) {
+    throw new TypeError(
+      `streamIdleTimeoutMs must be 0 (off) or more milliseconds, got ${streamIdleTimeoutMs}`,
+    );
+  }
+  return {
+    maxResponseMessageBytes,
+    defaultTimeoutMs,
+    streamIdleTimeoutMs: streamIdleTimeoutMs === 0 ? undefined : streamIdleTimeoutMs,
+    maxConcurrentCalls,
+    maxConcurrentCallsPerConnection,
+    maxHeaderBytes,
+  };
+}
+
+function positiveInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive integer, got ${value}`);
+  }
+}
+
+/** The client connection a request came on: the HTTP/2 session, whose streams share it, or the socket. */
+type Connection = object;
+
+/**
+ * Admits a call or refuses it with RESOURCE_EXHAUSTED: past the number of calls
+ * in flight, in the whole plugin or on its client connection, or with an HTTP/2
+ * header block past the limit. A call is counted from admission until its
+ * response closes, however it ends.
+ */
+export class CallAdmission {
+  readonly #max: number;
+  readonly #maxPerConnection: number;
+  readonly #maxHeaderBytes: number;
+  readonly #perConnection = new WeakMap<Connection, number>();
+  #active = 0;
+
+  constructor(limits: ResolvedCallLimits) {
+    this.#max = limits.maxConcurrentCalls;
+    this.#maxPerConnection = limits.maxConcurrentCallsPerConnection;
+    this.#maxHeaderBytes = limits.maxHeaderBytes;
+  }
+
+  /** Calls in flight now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Counts the call of `req`, or says why it may not run. */
+  admit(req: IncomingMessage, res: ServerResponse): GrpcError | undefined {
+    if (req.httpVersionMajor === 2) {
+      const bytes = headerBytes(req.rawHeaders);
+      if (bytes > this.#maxHeaderBytes) {
+        return new GrpcError(
+          Code.RESOURCE_EXHAUSTED,
+          `request headers of ${bytes} bytes are larger than the limit of ${this.#maxHeaderBytes} bytes`,
+        );
+      }
+    }
+    if (this.#active >= this.#max) {
+      return new GrpcError(
+        Code.RESOURCE_EXHAUSTED,
+        `the proxy is at its limit of ${this.#max} concurrent calls; retry later`,
+      );
+    }
+    const connection = connectionOf(req);
+    const onConnection = this.#perConnection.get(connection) ?? 0;
+    if (onConnection >= this.#maxPerConnection) {
+      return new GrpcError(
+        Code.RESOURCE_EXHAUSTED,
+        `this connection is at its limit of ${this.#maxPerConnection} concurrent calls`,
+      );
+    }
+    this.#active++;
+    this.#perConnection.set(connection, onConnection + 1);
+    res.once("close", () => this.#release(connection));
+    return undefined;
+  }
+
+  #release(connection: Connection): void {
+    this.#active--;
+    const left = (this.#perConnection.get(connection) ?? 1) - 1;
+    if (left === 0) this.#perConnection.delete(connection);
+    else this.#perConnection.set(connection, left);
+  }
+}
+
+/** `rawHeaders` is flat: name, value, name, value… */
+function headerBytes(rawHeaders: readonly string[]): number {
+  let bytes = 0;
+  for (const field of rawHeaders) bytes += field.length;
+  return bytes + (rawHeaders.length / 2) * FIELD_OVERHEAD;
+}
+
+function connectionOf(req: IncomingMessage): Connection {
+  // HTTP/2 compat requests have a stream; its session is the connection.
+  return (req as unknown as Partial<Http2ServerRequest>).stream?.session ?? req.socket;
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import type { SecureClientSessionOptions } from "node:http2";
+
+/** How the proxy checks an `https://` upstream, and proves itself to it (mTLS). */
+export interface UpstreamTlsOptions {
+  /** PEM file of the CA(s) that signed the upstream's certificate; default: Node's public CAs. */
+  readonly caFile?: string;
+  /** PEM client certificate for mTLS; needs keyFile. */
+  readonly certFile?: string;
+  /** PEM private key of certFile. */
+  readonly keyFile?: string;
+  /** The name the upstream's certificate must carry (SNI too), when it differs from the URL's host. */
+  readonly serverName?: string;
+  /** Accept any certificate. Only for tests: anyone on the path can then read and change every call. */
+  readonly insecureSkipVerify?: boolean;
+}
+
+export const INSECURE_SKIP_VERIFY_WARNING =
+  "UPSTREAM TLS CERTIFICATES ARE NOT VERIFIED (--upstream-insecure-skip-verify): anyone between the proxy and " +
+  "the backend can read and change every call. Never run this in production; give the backend's CA with --upstream-ca.";
+
+/**
+ * The TLS options of the sessions to `upstream`, read once at start-up so a
+ * missing file stops the proxy before it serves; undefined when there are none,
+ * or for an `http://` (h2c) upstream, which they do not apply to.
+ */
+export function upstreamConnectOptions(
+  upstream: URL,
+  tls: UpstreamTlsOptions | undefined,
+): SecureClientSessionOptions | undefined {
+  if (!tls || upstream.protocol !== "https:") return undefined;
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new TypeError("an upstream client certificate needs both its certificate and its key file");
+  }
+  return {
+    ...(tls.caFile !== undefined && { ca: readPem(tls.caFile, "upstream CA") }),
+    ...(tls.certFile !== undefined && { cert: readPem(tls.certFile, "upstream client certificate") }),
+    ...(tls.keyFile !== undefined && { key: readPem(tls.keyFile, "upstream client key") }),
+    ...(tls.serverName !== undefined && { servername: tls.serverName }),
+    ...(tls.insecureSkipVerify && { rejectUnauthorized: false }),
+  };
+}
+
+/** A PEM file's contents; an unreadable file is an error naming what it was for. */
+export function readPem(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new TypeError(`cannot read the ${what} file: ${(error as Error).message}`);
+  }
+}
