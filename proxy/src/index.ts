@@ -1,3 +1,5 @@
+export { type BearerAuthOptions, bearerAuth } from "./auth/bearer.js";
+export { type BearerAuthFiles, bearerAuthFromFiles } from "./auth/from-files.js";
 export { buildAdminServer } from "./ops/admin.js";
 export { drainAndClose } from "./ops/drain.js";
 export type { LivenessReport, ReadinessReport, UpstreamHealth, UpstreamReadiness } from "./ops/health.js";
@@ -5,5 +7,10 @@ export { ProxyOps, type ProxyOpsOptions } from "./ops/ops.js";
 export { requestIdFor } from "./ops/request-id.js";
 export { Code, codeName, GrpcError } from "./protocol/status.js";
 export { buildServer, type ServerOptions } from "./server/build.js";
+export type { ConnectionLimitOptions } from "./server/connection-limits.js";
+export type { DownstreamTlsOptions } from "./server/downstream-tls.js";
+export type { CallInterceptor, InterceptedCall, RequestMetadata } from "./server/interceptors.js";
+export type { CallLimitOptions } from "./server/limits.js";
 export { DEFAULT_MAX_MESSAGE_BYTES, type GrpcWebProxyOptions } from "./server/options.js";
 export { grpcWebProxy } from "./server/plugin.js";
+export type { UpstreamTlsOptions } from "./server/upstream-tls.js";

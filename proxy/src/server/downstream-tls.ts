@@ -1,7 +1,7 @@
 import { unwatchFile, watchFile } from "node:fs";
 import type { SecureContextOptions } from "node:tls";
 import type { FastifyBaseLogger } from "fastify";
-import { readPem } from "./upstream-tls.js";
+import { readFileFor } from "./read-file.js";
 
 /** TLS for browsers: with it the public port speaks HTTP/2 and HTTP/1.1, chosen by ALPN. */
 export interface DownstreamTlsOptions {
@@ -22,7 +22,7 @@ interface SecureServer {
 
 /** The certificate and key, read now; an unreadable file is an error naming it. */
 export function readKeyPair(tls: DownstreamTlsOptions): { cert: Buffer; key: Buffer } {
-  return { cert: readPem(tls.certFile, "TLS certificate"), key: readPem(tls.keyFile, "TLS key") };
+  return { cert: readFileFor(tls.certFile, "TLS certificate"), key: readFileFor(tls.keyFile, "TLS key") };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { SecureClientSessionOptions } from "node:http2";
+import { readFileFor } from "./read-file.js";
 
 /** How the proxy checks an `https://` upstream, and proves itself to it (mTLS). */
 export interface UpstreamTlsOptions {
@@ -33,19 +33,10 @@ export function upstreamConnectOptions(
     throw new TypeError("an upstream client certificate needs both its certificate and its key file");
   }
   return {
-    ...(tls.caFile !== undefined && { ca: readPem(tls.caFile, "upstream CA") }),
-    ...(tls.certFile !== undefined && { cert: readPem(tls.certFile, "upstream client certificate") }),
-    ...(tls.keyFile !== undefined && { key: readPem(tls.keyFile, "upstream client key") }),
+    ...(tls.caFile !== undefined && { ca: readFileFor(tls.caFile, "upstream CA") }),
+    ...(tls.certFile !== undefined && { cert: readFileFor(tls.certFile, "upstream client certificate") }),
+    ...(tls.keyFile !== undefined && { key: readFileFor(tls.keyFile, "upstream client key") }),
     ...(tls.serverName !== undefined && { servername: tls.serverName }),
     ...(tls.insecureSkipVerify && { rejectUnauthorized: false }),
   };
-}
-
-/** A PEM file's contents; an unreadable file is an error naming what it was for. */
-export function readPem(file: string, what: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new TypeError(`cannot read the ${what} file: ${(error as Error).message}`);
-  }
 }

@@ -1,0 +1,62 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
+import type { CallInterceptor } from "../server/interceptors.js";
+import { readFileFor } from "../server/read-file.js";
+import { bearerAuth } from "./bearer.js";
+
+/** The bearer check as the CLI and config file give it: files, as a Kubernetes Secret mounts them. */
+export interface BearerAuthFiles {
+  /** Accepted tokens, one a line; blank lines and lines starting with # are skipped. */
+  readonly tokensFile?: string;
+  /** The JWT public key: PEM (public key or certificate), a JWK, or a JWKS (`{"keys": [...]}`, picked by kid). */
+  readonly jwtKeyFile?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
+}
+
+/** The interceptor the files describe, or undefined when no file is given. Read once, at start-up. */
+export function bearerAuthFromFiles(files: BearerAuthFiles): CallInterceptor | undefined {
+  const { tokensFile, jwtKeyFile, jwtIssuer, jwtAudience } = files;
+  if (tokensFile === undefined && jwtKeyFile === undefined) {
+    if (jwtIssuer !== undefined || jwtAudience !== undefined) {
+      throw new TypeError("a JWT issuer or audience needs the JWT key file too");
+    }
+    return undefined;
+  }
+  return bearerAuth({
+    ...(tokensFile !== undefined && { tokens: readTokens(tokensFile) }),
+    ...(jwtKeyFile !== undefined && {
+      jwt: {
+        key: readVerificationKey(jwtKeyFile),
+        ...(jwtIssuer !== undefined && { issuer: jwtIssuer }),
+        ...(jwtAudience !== undefined && { audience: jwtAudience }),
+      },
+    }),
+  });
+}
+
+function readTokens(file: string): string[] {
+  const tokens = readFileFor(file, "bearer tokens")
+    .toString("utf8")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  if (tokens.length === 0) throw new TypeError(`the bearer tokens file ${file} holds no token`);
+  return tokens;
+}
+
+function readVerificationKey(file: string): KeyObject | JWTVerifyGetKey {
+  const text = readFileFor(file, "JWT key").toString("utf8");
+  try {
+    if (!text.trimStart().startsWith("{")) return createPublicKey(text);
+    const json = JSON.parse(text) as JWK | JSONWebKeySet;
+    if ("keys" in json) return createLocalJWKSet(json);
+    return createPublicKey({ key: json as JsonWebKeyInput["key"], format: "jwk" });
+  } catch (error) {
+    throw new TypeError(
+      `the JWT key file ${file} is not a PEM public key, JWK or JWKS: ${(error as Error).message}`,
+    );
+  }
+}
+
+type JsonWebKeyInput = Extract<Parameters<typeof createPublicKey>[0], { format: "jwk" }>;
