@@ -168,7 +168,12 @@ export class UpstreamPool implements UpstreamChannel {
     return Promise.all(
       this.#sessions.map(
         ({ session }) =>
-          new Promise<void>((resolve) => (session.closed ? resolve() : session.close(resolve))),
+          new Promise<void>((resolve) => {
+            if (session.closed) resolve();
+            // close() on a destroyed session never calls back; listed means its 'close' is yet to come.
+            else if (session.destroyed) session.once("close", () => resolve());
+            else session.close(resolve);
+          }),
       ),
     ).then(() => undefined);
   }

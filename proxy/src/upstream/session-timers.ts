@@ -4,14 +4,16 @@ import type { ClientHttp2Session } from "node:http2";
 
 /**
  * Destroys a session still connecting after `ms`: a SYN to an address that is gone may wait minutes
- * for the kernel to give up, and every call queued on the session with it.
+ * for the kernel to give up, and every call queued on the session with it. Connected means the peer's
+ * SETTINGS came: 'connect' is only TCP (and TLS), and a peer that accepts the socket but never speaks
+ * HTTP/2 would hold every call without a deadline for ever.
  */
 export function limitConnectTime(session: ClientHttp2Session, ms: number): void {
   const timer = setTimeout(() => {
-    if (session.connecting) session.destroy(new Error(`no connection within ${ms} ms`));
+    session.destroy(new Error(`no HTTP/2 connection within ${ms} ms`));
   }, ms).unref();
   const clear = () => clearTimeout(timer);
-  session.once("connect", clear).once("close", clear);
+  session.once("remoteSettings", clear).once("close", clear);
 }
 
 /**
