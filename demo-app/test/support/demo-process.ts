@@ -1,0 +1,57 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { once } from "node:events";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { freePort, waitFor } from "../../../testing/net.js";
+
+const startScript = fileURLToPath(new URL("../../src/start.ts", import.meta.url));
+
+export interface DemoProcess {
+  /** The URL the demo printed, e.g. http://localhost:8080. */
+  url: string;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** Sends Ctrl-C (SIGINT) and resolves with the exit code. */
+  interrupt(): Promise<number | null>;
+  /** Kills it if it is still running; for `after` hooks. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs what `npm start` runs (src/start.ts, straight from the sources) on free ports, and waits for it
+ * to print its URL. The page must be built first; the caller kills it in an `after` hook.
+ */
+export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<DemoProcess> {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", startScript],
+    {
+      env: { ...process.env, PORT: String(await freePort()), GREETER_PORT: String(await freePort()), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  };
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const url = await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}:\n${output}`);
+    return /Greeter demo: (http:\/\/localhost:\d+)/.exec(output)?.[1];
+  }, 20_000).catch(async (error: unknown) => {
+    await kill();
+    throw error;
+  });
+  return {
+    url,
+    output: () => output,
+    interrupt: () => {
+      child.kill("SIGINT");
+      return exited;
+    },
+    kill,
+  };
+}
