@@ -3,6 +3,8 @@ export interface DemoConfig {
   /** The page and the proxy, on one origin. */
   host: string;
   port: number;
+  /** Where the proxy serves /healthz, /readyz and /metrics (on `host`); off when undefined. */
+  adminPort: number | undefined;
   /** The embedded greeter's address; unused when greeterUrl is set. */
   greeterHost: string;
   greeterPort: number;
@@ -14,18 +16,25 @@ export interface DemoConfig {
 export function demoConfig(env: NodeJS.ProcessEnv): DemoConfig | Error {
   const port = portFrom(env, "PORT", 8080);
   const greeterPort = portFrom(env, "GREETER_PORT", 50051);
+  const adminPort = portFrom(env, "ADMIN_PORT", undefined);
   if (port instanceof Error) return port;
   if (greeterPort instanceof Error) return greeterPort;
+  if (adminPort instanceof Error) return adminPort;
   return {
     host: env.HOST || "localhost",
     port,
+    adminPort,
     greeterHost: env.GREETER_HOST || "127.0.0.1",
     greeterPort,
     greeterUrl: env.GREETER_URL || undefined,
   };
 }
 
-function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number | Error {
+function portFrom<T extends number | undefined>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: T,
+): number | T | Error {
   const text = env[name];
   if (text === undefined || text === "") return fallback;
   const port = Number(text);

@@ -20,31 +20,33 @@ const greeter =
         host: config.greeterHost,
         port: config.greeterPort,
         observer: (record) => console.log(formatCall(record)),
-      }).catch((error: unknown) => exitWith(listenFailure("GREETER_PORT", config.greeterPort, error)))
+      }).catch((error: unknown) => exitWith(listenFailure(error)))
     : undefined;
 const upstream = config.greeterUrl ?? greeter?.url ?? "";
 const web = await startWebServer({
   host: config.host,
   port: config.port,
   upstream,
+  ...(config.adminPort !== undefined && { adminPort: config.adminPort }),
   pageDir: builtPageDir,
 }).catch(async (error: unknown) => {
   await greeter?.close();
-  return exitWith(listenFailure("PORT", config.port, error));
+  return exitWith(listenFailure(error));
 });
 
 console.log(`Greeter demo: http://localhost:${web.port}`);
 console.log(`(proxying gRPC-Web to the greeter at ${upstream}; Ctrl-C stops)`);
+if (config.adminPort !== undefined) console.log(`Health: http://localhost:${config.adminPort}/healthz`);
 stopOnSignal(async () => {
   await web.close();
   await greeter?.close();
 });
 
-function listenFailure(variable: string, port: number, error: unknown): string {
-  const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
-  return inUse
-    ? `Port ${port} is already in use: stop what holds it, or set ${variable} to another port.`
-    : `Could not listen on port ${port}: ${(error as Error).message}`;
+function listenFailure(error: unknown): string {
+  const { code, port, message } = error as NodeJS.ErrnoException & { port?: number };
+  return code === "EADDRINUSE"
+    ? `Port ${port} is already in use: stop what holds it, or choose others with PORT, GREETER_PORT, ADMIN_PORT.`
+    : `Could not start: ${message}`;
 }
 
 function exitWith(message: string): never {

@@ -1,6 +1,6 @@
 import fastifyStatic from "@fastify/static";
-import Fastify from "fastify";
-import { grpcWebProxy } from "grpc-web-bridge";
+import Fastify, { type FastifyInstance } from "fastify";
+import { buildAdminServer, grpcWebProxy, ProxyOps } from "grpc-web-bridge";
 
 export interface WebServerOptions {
   host: string;
@@ -12,6 +12,8 @@ export interface WebServerOptions {
   pageDir: string;
   /** Other origins allowed to call (a dev server); the page's own origin needs no entry. */
   allowedOrigins?: string[];
+  /** Serve the proxy's /healthz, /readyz and /metrics on this port of `host` (for health checks). */
+  adminPort?: number;
 }
 
 export interface RunningWebServer {
@@ -26,15 +28,28 @@ export interface RunningWebServer {
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   // forceCloseConnections: a stream a browser is still reading must not hold up shutdown.
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  const ops = options.adminPort === undefined ? undefined : new ProxyOps();
   await app.register(fastifyStatic, { root: options.pageDir });
   await app.register(grpcWebProxy, {
     upstream: options.upstream,
     ...(options.allowedOrigins && { allowedOrigins: options.allowedOrigins }),
+    ...(ops && { ops }),
   });
-  await app.listen({ host: options.host, port: options.port });
+  const admin = ops && buildAdminServer(ops);
+  try {
+    await app.listen({ host: options.host, port: options.port });
+    await admin?.listen({ host: options.host, port: options.adminPort });
+  } catch (error) {
+    await closeAll(app, admin);
+    throw error;
+  }
   const address = app.server.address();
   return {
     port: typeof address === "object" && address ? address.port : options.port,
-    close: () => app.close(),
+    close: () => closeAll(app, admin),
   };
+}
+
+async function closeAll(app: FastifyInstance, admin: FastifyInstance | undefined): Promise<void> {
+  await Promise.all([app.close(), admin?.close()]);
 }

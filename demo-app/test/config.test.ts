@@ -6,15 +6,17 @@ test("by default the demo is on localhost:8080 and starts its own greeter on 127
   assert.deepEqual(demoConfig({}), {
     host: "localhost",
     port: 8080,
+    adminPort: undefined,
     greeterHost: "127.0.0.1",
     greeterPort: 50051,
     greeterUrl: undefined,
   });
 });
 
-test("PORT, HOST, GREETER_PORT, GREETER_HOST and GREETER_URL override the defaults", () => {
+test("PORT, HOST, ADMIN_PORT, GREETER_PORT, GREETER_HOST and GREETER_URL override the defaults", () => {
   const env = {
     PORT: "9000",
+    ADMIN_PORT: "9090",
     HOST: "0.0.0.0",
     GREETER_PORT: "0",
     GREETER_HOST: "::1",
@@ -23,6 +25,7 @@ test("PORT, HOST, GREETER_PORT, GREETER_HOST and GREETER_URL override the defaul
   assert.deepEqual(demoConfig(env), {
     host: "0.0.0.0",
     port: 9000,
+    adminPort: 9090,
     greeterHost: "::1",
     greeterPort: 0,
     greeterUrl: "http://greeter:50051",
@@ -33,6 +36,7 @@ test("a bad port is an error naming the variable", () => {
   for (const [name, value] of [
     ["PORT", "eighty"],
     ["GREETER_PORT", "70000"],
+    ["ADMIN_PORT", "-1"],
   ] as const) {
     const result = demoConfig({ [name]: value });
     assert.ok(result instanceof Error);

@@ -110,7 +110,8 @@ test("an empty name: INVALID_ARGUMENT with the backend's message", async () => {
 
 test("with the greeter backend down the page shows UNAVAILABLE, not a blank page", async (t) => {
   const nobody = `http://127.0.0.1:${await freePort()}`;
-  const orphan = await startDemo({ GREETER_URL: nobody });
+  const adminPort = await freePort();
+  const orphan = await startDemo({ GREETER_URL: nobody, ADMIN_PORT: String(adminPort) });
   t.after(() => orphan.kill());
   const orphanPage = await browser.newPage();
   t.after(() => orphanPage.close());
@@ -119,6 +120,14 @@ test("with the greeter backend down the page shows UNAVAILABLE, not a blank page
   const shown = await outcome(orphanPage);
   assert.equal(shown.code, "UNAVAILABLE");
   assert.match(shown.hint, /could not reach the greeter backend/);
+  // The proxy's own health endpoint, which Docker Compose probes, tells the same story.
+  const health = await fetch(`http://127.0.0.1:${adminPort}/healthz`);
+  assert.equal(health.status, 200);
+  const report = (await health.json()) as { upstreams: { connected: boolean }[] };
+  assert.deepEqual(
+    report.upstreams.map((upstream) => upstream.connected),
+    [false],
+  );
 });
 
 // Last: it stops the demo the other tests use.
