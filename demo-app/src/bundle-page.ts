@@ -1,6 +1,6 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { pageSourceDir } from "./paths.js";
 
 export interface BundleOptions {
@@ -11,8 +11,13 @@ export interface BundleOptions {
 
 /** Builds the page into `outDir`: index.html, main.js (one ES module) and main.css. */
 export async function bundlePage(options: BundleOptions): Promise<void> {
-  await mkdir(options.outDir, { recursive: true });
-  await build({
+  await copyIndexHtml(options.outDir);
+  await build(pageBuildOptions(options));
+}
+
+/** esbuild's settings for the page, shared by the build and the dev server. */
+export function pageBuildOptions(options: BundleOptions): BuildOptions {
+  return {
     entryPoints: [join(pageSourceDir, "main.ts"), join(pageSourceDir, "main.css")],
     outdir: options.outDir,
     bundle: true,
@@ -26,6 +31,10 @@ export async function bundlePage(options: BundleOptions): Promise<void> {
     conditions: ["source"],
     define: { PROXY_URL: JSON.stringify(options.proxyUrl ?? "") },
     logLevel: "warning",
-  });
-  await copyFile(join(pageSourceDir, "index.html"), join(options.outDir, "index.html"));
+  };
+}
+
+export async function copyIndexHtml(outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await copyFile(join(pageSourceDir, "index.html"), join(outDir, "index.html"));
 }
