@@ -168,12 +168,11 @@ export class UpstreamPool implements UpstreamChannel {
     return Promise.all(
       this.#sessions.map(
         ({ session }) =>
-          new Promise<void>((resolve) => {
-            if (session.closed) resolve();
-            // close() on a destroyed session never calls back; listed means its 'close' is yet to come.
-            else if (session.destroyed) session.once("close", () => resolve());
-            else session.close(resolve);
-          }),
+          // A session destroyed by a TLS alert after its handshake (a client certificate the backend
+          // refused) may never emit 'close', so close() would never call back.
+          new Promise<void>((resolve) =>
+            session.closed || session.destroyed ? resolve() : session.close(resolve),
+          ),
       ),
     ).then(() => undefined);
   }
