@@ -27,6 +27,7 @@ export interface Options {
   backend: BackendKind;
   frontNodeFlags: string[];
   proxyCli: string;
+  proxyArgs: string[];
   updateReadme: boolean;
   sizes: Sizes;
 }
@@ -56,7 +57,7 @@ const quick: Sizes = {
 };
 
 const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,C,D] [--workloads unary,rate,...]
-       [--backend connect|grpc-js] [--front-node-flag FLAG]... [--proxy-cli PATH] [--readme]`;
+       [--backend connect|grpc-js] [--front-node-flag FLAG]... [--proxy-cli PATH] [--proxy-arg ARG]... [--readme]`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -69,6 +70,7 @@ export function parseOptions(argv: string[]): Options {
       backend: { type: "string", default: "connect" },
       "front-node-flag": { type: "string", multiple: true, default: [] },
       "proxy-cli": { type: "string", default: DEFAULT_PROXY_CLI },
+      "proxy-arg": { type: "string", multiple: true, default: [] },
       readme: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -94,6 +96,7 @@ export function parseOptions(argv: string[]): Options {
     backend: values.backend,
     frontNodeFlags: values["front-node-flag"],
     proxyCli: resolve(values["proxy-cli"]),
+    proxyArgs: values["proxy-arg"],
     updateReadme: values.readme,
     sizes: values.quick ? quick : full,
   };

@@ -42,8 +42,9 @@ export interface StartOptions {
   backend: BackendKind;
   /** Extra node flags for the front process, e.g. --cpu-prof. */
   frontNodeFlags: string[];
-  /** The built proxy CLI that setup C runs. */
+  /** The built proxy CLI that setup C runs, and extra arguments for it (e.g. --log-level warn). */
   proxyCli: string;
+  proxyArgs: string[];
   /** Open the front's inspector on loopback, so the bench can force a GC there. */
   inspectFront?: boolean;
 }
@@ -99,6 +100,7 @@ export async function start(id: SetupId, options: StartOptions): Promise<Running
             `127.0.0.1:${port}`,
             "--upstream",
             backend.url,
+            ...options.proxyArgs,
           ]),
     inspectPort,
   ).catch(async (error) => {

@@ -39,8 +39,8 @@ describe("bench harness", () => {
   let native: Running;
   before(async () => {
     [direct, native] = await Promise.all([
-      start("A", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI }),
-      start("D", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI }),
+      start("A", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI, proxyArgs: [] }),
+      start("D", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI, proxyArgs: [] }),
     ]);
   });
   after(() => Promise.all([direct?.stop(), native?.stop()]));
