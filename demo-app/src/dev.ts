@@ -5,24 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { context } from "esbuild";
 import { copyIndexHtml, pageBuildOptions } from "./bundle-page.js";
-import { formatCall } from "./call-log.js";
-import { demoConfig } from "./config.js";
-import { startGreeterServer } from "./greeter/server.js";
+import { configOrExit, startLoggedGreeter } from "./launch.js";
 import { stopOnSignal } from "./shutdown.js";
 import { startWebServer } from "./web-server.js";
 
 const devPort = Number(process.env.DEV_PORT || 5173);
-const config = demoConfig(process.env);
-if (config instanceof Error) {
-  console.error(config.message);
-  process.exit(1);
-}
-
-const greeter = await startGreeterServer({
-  host: config.greeterHost,
-  port: config.greeterPort,
-  observer: (record) => console.log(formatCall(record)),
-});
+const config = configOrExit();
+const greeter = await startLoggedGreeter(config);
 const pageOrigins = [`http://localhost:${devPort}`, `http://127.0.0.1:${devPort}`];
 const outDir = await mkdtemp(join(tmpdir(), "greeter-page-"));
 // The proxy serves its own copy of the page too; the dev server's is the one that reloads.

@@ -1,26 +1,19 @@
 // `npm start`: the greeter backend, and the page plus the gRPC-Web proxy on one origin.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { formatCall } from "./call-log.js";
-import { demoConfig } from "./config.js";
-import { startGreeterServer } from "./greeter/server.js";
+import { configOrExit, exitWith, startLoggedGreeter } from "./launch.js";
 import { builtPageDir } from "./paths.js";
 import { stopOnSignal } from "./shutdown.js";
 import { startWebServer } from "./web-server.js";
 
-const config = demoConfig(process.env);
-if (config instanceof Error) exitWith(config.message);
+const config = configOrExit();
 if (!existsSync(join(builtPageDir, "index.html"))) {
   exitWith(`The page is not built (no ${builtPageDir}index.html): run \`npm run build\` first.`);
 }
 
 const greeter =
   config.greeterUrl === undefined
-    ? await startGreeterServer({
-        host: config.greeterHost,
-        port: config.greeterPort,
-        observer: (record) => console.log(formatCall(record)),
-      }).catch((error: unknown) => exitWith(listenFailure(error)))
+    ? await startLoggedGreeter(config).catch((error: unknown) => exitWith(listenFailure(error)))
     : undefined;
 const upstream = config.greeterUrl ?? greeter?.url ?? "";
 const web = await startWebServer({
@@ -47,9 +40,4 @@ function listenFailure(error: unknown): string {
   return code === "EADDRINUSE"
     ? `Port ${port} is already in use: stop what holds it, or choose others with PORT, GREETER_PORT, ADMIN_PORT.`
     : `Could not start: ${message}`;
-}
-
-function exitWith(message: string): never {
-  console.error(message);
-  process.exit(1);
 }
