@@ -1,0 +1,207 @@
+// Every limit, enforced with its gRPC status, and the proxy serving on afterwards.
+import assert from "node:assert/strict";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import net from "node:net";
+import { after, describe, test } from "node:test";
+import { Code, type ServerOptions } from "../src/index.js";
+import { parseGrpcTimeout } from "../src/protocol/timeout.js";
+import { frame } from "./support/chunks.js";
+import { grpcWebCall } from "./support/grpc-web-client.js";
+import { type RunningProxy, startProxy } from "./support/proxy.js";
+import { type RawUpstream, startRawUpstream } from "./support/raw-upstream.js";
+
+const PATH = "/helloworld.Greeter/SayHello";
+const message = new Uint8Array();
+
+/** Replies OK with the messages a call asks for by name (the request's payload is ignored). */
+type Reply = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+
+const ok: Reply = (stream) => {
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+  stream.end(frame(0, "hi"));
+};
+
+/** The grpc-timeout a backend got, in ms. */
+function forwardedMs(headers: IncomingHttpHeaders | undefined): number {
+  const ms = parseGrpcTimeout(headers?.["grpc-timeout"] as string | undefined);
+  assert.equal(typeof ms, "number", "a grpc-timeout was forwarded");
+  return ms as number;
+}
+
+describe("limits", () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  /** A proxy with `options` in front of an upstream that answers each call with `reply` (default: OK). */
+  async function setUp(options: Omit<ServerOptions, "upstream">, reply: Reply = ok) {
+    const seen: IncomingHttpHeaders[] = [];
+    const upstream: RawUpstream = await startRawUpstream((stream, headers) => {
+      seen.push(headers);
+      stream.resume();
+      (headers["x-reply"] === "ok" ? ok : reply)(stream, headers);
+    });
+    const proxy: RunningProxy = await startProxy(upstream.url, options);
+    cleanups.push(
+      () => upstream.close(),
+      () => proxy.close(),
+    );
+    const stillServes = async () => {
+      const result = await grpcWebCall(proxy.url, PATH, { message, headers: { "x-reply": "ok" } });
+      assert.equal(result.grpcStatus, Code.OK, "the proxy still serves");
+    };
+    return { proxy, seen, stillServes };
+  }
+
+  test("request message size: a larger message is RESOURCE_EXHAUSTED and never forwarded", async () => {
+    const { proxy, seen, stillServes } = await setUp({ maxMessageBytes: 100 });
+    const result = await grpcWebCall(proxy.url, PATH, { message: new Uint8Array(101) });
+    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED);
+    assert.equal(seen.length, 0);
+    await stillServes();
+  });
+
+  test("response message size: messages before the large one arrive, then RESOURCE_EXHAUSTED in the trailers", async () => {
+    const { proxy, stillServes } = await setUp({ maxResponseMessageBytes: 100 }, (stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      // Both in one DATA write, so the small one and the large one's header share a chunk.
+      stream.write(Buffer.concat([frame(0, "small"), frame(0, Buffer.alloc(101))]));
+    });
+    const result = await grpcWebCall(proxy.url, PATH, { message });
+    assert.deepEqual(
+      result.messages.map((m) => m.data.toString()),
+      ["small"],
+    );
+    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED);
+    assert.match(result.grpcMessage ?? "", /response message of 101 bytes is larger than the limit of 100/);
+    await stillServes();
+  });
+
+  test("header bytes on HTTP/1.1: Node's parser answers 431 with grpc-status RESOURCE_EXHAUSTED", async () => {
+    const { proxy, seen, stillServes } = await setUp({ maxHeaderBytes: 2048 });
+    const result = await grpcWebCall(proxy.url, PATH, { message, headers: { "x-big": "a".repeat(4096) } });
+    assert.equal(result.status, 431);
+    assert.equal(result.headers["grpc-status"], String(Code.RESOURCE_EXHAUSTED));
+    assert.equal(seen.length, 0);
+    await stillServes();
+  });
+
+  test("concurrent calls: one past the limit is RESOURCE_EXHAUSTED; once calls end, new ones go through", async () => {
+    const stalled: ServerHttp2Stream[] = [];
+    const { proxy, stillServes } = await setUp({ maxConcurrentCalls: 2 }, (stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      stalled.push(stream);
+    });
+    const running = [grpcWebCall(proxy.url, PATH, { message }), grpcWebCall(proxy.url, PATH, { message })];
+    while (stalled.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    const third = await grpcWebCall(proxy.url, PATH, { message });
+    assert.equal(third.grpcStatus, Code.RESOURCE_EXHAUSTED);
+    assert.match(third.grpcMessage ?? "", /limit of 2 concurrent calls/);
+    for (const stream of stalled) stream.end();
+    for (const call of await Promise.all(running)) assert.notEqual(call.grpcStatus, Code.RESOURCE_EXHAUSTED);
+    await stillServes();
+  });
+
+  test("default timeout: a call without grpc-timeout gets one, forwarded and enforced", async () => {
+    const { proxy, seen, stillServes } = await setUp({ defaultTimeoutMs: 150 }, (stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+    });
+    const started = performance.now();
+    const result = await grpcWebCall(proxy.url, PATH, { message });
+    assert.equal(result.grpcStatus, Code.DEADLINE_EXCEEDED);
+    assert.ok(performance.now() - started >= 140);
+    assert.ok(forwardedMs(seen[0]) <= 150 && forwardedMs(seen[0]) > 100, "the default is forwarded");
+    // The client's own deadline wins over the default.
+    const own = await grpcWebCall(proxy.url, PATH, { message, headers: { "grpc-timeout": "20m" } });
+    assert.equal(own.grpcStatus, Code.DEADLINE_EXCEEDED);
+    assert.ok(forwardedMs(seen[1]) <= 20);
+    await stillServes();
+  });
+
+  test("max timeout: a longer client deadline is clamped to it", async () => {
+    const { proxy, seen } = await setUp({ maxTimeoutMs: 100 }, (stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+    });
+    const result = await grpcWebCall(proxy.url, PATH, { message, headers: { "grpc-timeout": "10S" } });
+    assert.equal(result.grpcStatus, Code.DEADLINE_EXCEEDED);
+    assert.ok(forwardedMs(seen[0]) <= 100, `forwarded ${seen[0]?.["grpc-timeout"]}`);
+  });
+
+  test("stream idle timeout: a stream that keeps sending runs on; a silent one ends UNAVAILABLE", async () => {
+    const { proxy, stillServes } = await setUp({ streamIdleTimeoutMs: 200 }, (stream, headers) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.write(frame(0, "first"));
+      if (headers["x-mode"] !== "ticking") return; // then silent
+      let ticks = 0;
+      const timer = setInterval(() => {
+        if (stream.destroyed) return clearInterval(timer);
+        if (++ticks < 8) return void stream.write(frame(0, "tick"));
+        clearInterval(timer);
+        stream.end();
+      }, 60);
+    });
+    // 8 × 60 ms: longer than the idle timeout in all, never idle for it.
+    const ticking = await grpcWebCall(proxy.url, PATH, { message, headers: { "x-mode": "ticking" } });
+    assert.equal(ticking.grpcStatus, Code.OK);
+    assert.equal(ticking.messages.length, 8);
+    const silent = await grpcWebCall(proxy.url, PATH, { message });
+    assert.equal(silent.grpcStatus, Code.UNAVAILABLE);
+    assert.match(silent.grpcMessage ?? "", /no bytes either way for 200 ms/);
+    assert.equal(silent.messages.length, 1);
+    await stillServes();
+  });
+
+  /** Writes `text` on a raw connection to the proxy and reads until the proxy closes it. */
+  function rawExchange(proxy: RunningProxy, text: string): Promise<{ reply: string; ms: number }> {
+    const { port } = new URL(proxy.url);
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(text));
+      let reply = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk: string) => {
+        reply += chunk;
+      });
+      socket.once("error", reject);
+      socket.once("close", () => resolve({ reply, ms: performance.now() - started }));
+    });
+  }
+
+  test("headers timeout (slowloris): headers that never finish get 408 with DEADLINE_EXCEEDED, and the connection closes", async () => {
+    const { proxy, stillServes } = await setUp({ headersTimeoutMs: 200 });
+    const { reply, ms } = await rawExchange(
+      proxy,
+      `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web\r\n`,
+    );
+    assert.match(reply, /^HTTP\/1\.1 408 /);
+    assert.match(reply, new RegExp(`grpc-status: ${Code.DEADLINE_EXCEEDED}\r\n`));
+    assert.ok(ms < 3000, `closed after ${ms} ms`);
+    await stillServes();
+  });
+
+  test("request timeout: a body that trickles in too slowly gets 408, and the call never reaches the backend", async () => {
+    const { proxy, seen, stillServes } = await setUp({ requestTimeoutMs: 300, headersTimeoutMs: 300 });
+    const { reply } = await rawExchange(
+      proxy,
+      `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web\r\ncontent-length: 50\r\n\r\n\0\0\0`,
+    );
+    assert.match(reply, /^HTTP\/1\.1 408 /);
+    assert.equal(seen.length, 0);
+    await stillServes();
+  });
+
+  test("bad limit values stop the proxy at start", async () => {
+    for (const [options, pattern] of [
+      [{ maxResponseMessageBytes: 0 }, /maxResponseMessageBytes/],
+      [{ maxConcurrentCalls: 1.5 }, /maxConcurrentCalls/],
+      [{ defaultTimeoutMs: -1 }, /defaultTimeoutMs/],
+      [{ streamIdleTimeoutMs: Number.NaN }, /streamIdleTimeoutMs/],
+      [{ headersTimeoutMs: 0 }, /headersTimeoutMs/],
+    ] as const) {
+      await assert.rejects(startProxy("http://127.0.0.1:1", options), pattern);
+    }
+  });
+});
