@@ -119,8 +119,10 @@ export class Balancer implements UpstreamChannel {
   }
 
   request(headers: OutgoingHttpHeaders, previous?: ClientHttp2Stream): ClientHttp2Stream {
+    // A retry takes no turn, so that an address refusing calls gets no more than its share of them.
     const avoid = previous && this.#byStream.get(previous);
-    const endpoint = this.#pick(avoid, true) ?? this.#pick(avoid, false) ?? avoid;
+    const rotate = avoid === undefined;
+    const endpoint = this.#pick(avoid, true, rotate) ?? this.#pick(avoid, false, rotate) ?? avoid;
     if (!endpoint) {
       throw new GrpcError(
         Code.UNAVAILABLE,
@@ -142,15 +144,18 @@ export class Balancer implements UpstreamChannel {
     await Promise.all(this.#endpoints.map((e) => e.close()));
   }
 
-  /** The next endpoint round-robin, other than `avoid`, and only healthy ones when `healthyOnly`. */
-  #pick(avoid: Endpoint | undefined, healthyOnly: boolean): Endpoint | undefined {
+  /**
+   * The next endpoint round-robin, other than `avoid`, and only healthy ones when `healthyOnly`;
+   * `rotate` moves the turn past it.
+   */
+  #pick(avoid: Endpoint | undefined, healthyOnly: boolean, rotate: boolean): Endpoint | undefined {
     const endpoints = this.#endpoints;
     const n = endpoints.length;
     for (let i = 0; i < n; i++) {
       const index = (this.#next + i) % n;
       const endpoint = endpoints[index] as Endpoint;
       if (endpoint === avoid || (healthyOnly && !endpoint.healthy)) continue;
-      this.#next = (index + 1) % n;
+      if (rotate) this.#next = (index + 1) % n;
       return endpoint;
     }
     return undefined;
