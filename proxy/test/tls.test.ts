@@ -74,13 +74,15 @@ describe("downstream TLS", () => {
   });
 
   test("a client that offers only http/1.1 gets HTTP/1.1 on the same port", async () => {
-    const result = await new Promise<{ protocol: string | false; status: number; grpcStatus: string }>(
+    const result = await new Promise<{ protocol: string | false | null; status: number; grpcStatus: string }>(
       (resolve, reject) => {
         const request = https.request(`${proxy.url}${PATH}`, {
           method: "POST",
-          ca: readFileSync(ca.certFile),
-          ALPNProtocols: ["http/1.1"],
-          agent: false,
+          // A connection of its own, offering only HTTP/1.1 (as an old browser or curl --http1.1 would).
+          agent: new https.Agent({
+            ca: readFileSync(ca.certFile),
+            ALPNProtocols: ["http/1.1"],
+          } as https.AgentOptions),
           headers: { "content-type": "application/grpc-web+proto" },
         });
         request.once("error", reject);
