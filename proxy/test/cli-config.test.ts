@@ -1,21 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { parseCli } from "../src/server/config.js";
+import { cliError as error, cliConfig as run } from "./support/parse-cli.js";
 
 const upstream = ["--upstream", "http://127.0.0.1:50051"];
-
-function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const parsed = parseCli(argv, env);
-  if (parsed.kind !== "run") assert.fail(`expected a config, got ${JSON.stringify(parsed)}`);
-  return parsed.config;
-}
-
-function error(argv: string[], env: NodeJS.ProcessEnv = {}): string {
-  const parsed = parseCli(argv, env);
-  if (parsed.kind !== "error") assert.fail(`expected an error, got ${JSON.stringify(parsed)}`);
-  return parsed.message;
-}
 
 describe("CLI flags", () => {
   test("defaults: 127.0.0.1:8080, same-origin only, info logs", () => {

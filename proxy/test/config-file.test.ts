@@ -9,10 +9,10 @@ import { after, describe, test } from "node:test";
 import { freePort, waitFor } from "../../testing/net.js";
 import { parseConfigFile } from "../src/config/config-file.js";
 import { Code } from "../src/index.js";
-import { parseCli } from "../src/server/config.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { greetingFrom, startLoopbackGreeter } from "./support/loopback-greeter.js";
+import { cliError, cliConfig as run } from "./support/parse-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bridge-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,18 +28,6 @@ function errorsOf(name: string, text: string): string[] {
   const parsed = parseConfigFile(name, text);
   if (parsed.ok) assert.fail(`expected errors, got ${JSON.stringify(parsed.config.values)}`);
   return [...parsed.errors];
-}
-
-function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const parsed = parseCli(argv, env);
-  if (parsed.kind !== "run") assert.fail(`expected a config, got ${JSON.stringify(parsed)}`);
-  return parsed.config;
-}
-
-function cliError(argv: string[], env: NodeJS.ProcessEnv = {}): string {
-  const parsed = parseCli(argv, env);
-  if (parsed.kind !== "error") assert.fail(`expected an error, got ${JSON.stringify(parsed)}`);
-  return parsed.message;
 }
 
 const EXAMPLE = `# every key the flags have, and upstreams and routes
