@@ -71,13 +71,13 @@ export async function start(id: SetupId, options: StartOptions): Promise<Running
   const flags = [...options.frontNodeFlags, ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
   if (id === "A") {
     const front = await BenchProcess.start(
-      (port) => spawnBenchScript(FRONT_CPU, "fronts/direct.ts", [String(port)], flags),
+      (port) => spawnBenchScript(FRONT_CPU, "A-front", "fronts/direct.ts", [String(port)], flags),
       inspectPort,
     );
     return { spec, origin: front.url, front, backend: undefined, greeter: front, stop: () => front.stop() };
   }
   const backend = await BenchProcess.start((port) =>
-    spawnBenchScript(LOAD_CPU, backendScript[options.backend], [String(port)]),
+    spawnBenchScript(LOAD_CPU, `${id}-backend`, backendScript[options.backend], [String(port)]),
   );
   if (id === "D") {
     return {
@@ -92,8 +92,8 @@ export async function start(id: SetupId, options: StartOptions): Promise<Running
   const front = await BenchProcess.start(
     (port) =>
       id === "B"
-        ? spawnBenchScript(FRONT_CPU, "fronts/peer.ts", [String(port), backend.url], flags)
-        : spawnPinned(FRONT_CPU, [
+        ? spawnBenchScript(FRONT_CPU, "B-front", "fronts/peer.ts", [String(port), backend.url], flags)
+        : spawnPinned(FRONT_CPU, "C-front", [
             ...flags,
             options.proxyCli,
             "--listen",

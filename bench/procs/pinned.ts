@@ -2,6 +2,7 @@
 // front (proxy or direct server) on CPU 0, load generator and backend on CPU 1.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "../../testing/net.js";
@@ -17,33 +18,54 @@ export function pinSelf(): void {
 }
 
 /** Starts a TypeScript entry of the bench (path relative to bench/) under tsx, pinned to `cpu`. */
-export function spawnBenchScript(cpu: number, script: string, args: string[], nodeFlags: string[] = []) {
+export function spawnBenchScript(
+  cpu: number,
+  logName: string,
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+): ChildProcess {
   const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
-  return spawnPinned(cpu, [...nodeFlags, "--conditions=source", "--import", "tsx", path, ...args]);
+  return spawnPinned(cpu, logName, [...nodeFlags, "--conditions=source", "--import", "tsx", path, ...args]);
 }
 
-/** Every process the bench started and that has not exited yet. */
-const children = new Set<ChildProcess>();
+/** Every process the bench started and that has not exited yet, with where its output goes. */
+const children = new Map<ChildProcess, string>();
+const logDir = fileURLToPath(new URL("../results/logs/", import.meta.url));
 
-/** Starts `node <args>` pinned to `cpu`; taskset execs node, so the child's pid is node's. */
-export function spawnPinned(cpu: number, nodeArgs: string[]): ChildProcess {
-  const child = spawn("taskset", ["--cpu-list", String(cpu), process.execPath, ...nodeArgs], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
+/**
+ * Starts `node <args>` pinned to `cpu`; taskset execs node, so the child's pid is node's. Its stdout and
+ * stderr go to results/logs/<logName>.log: a proxy's access log must not flood the bench's table.
+ */
+export function spawnPinned(cpu: number, logName: string, nodeArgs: string[]): ChildProcess {
+  mkdirSync(logDir, { recursive: true });
+  const logPath = `${logDir}${logName}.log`;
+  const log = openSync(logPath, "a");
+  try {
+    const child = spawn("taskset", ["--cpu-list", String(cpu), process.execPath, ...nodeArgs], {
+      stdio: ["ignore", log, log, "ipc"],
+    });
+    children.set(child, logPath);
+    child.once("exit", () => children.delete(child));
+    return child;
+  } finally {
+    closeSync(log);
+  }
 }
 
 /** Stops every process the bench started, including any still starting up. */
 export async function stopAllProcesses(): Promise<void> {
-  await Promise.all([...children].map(stopProcess));
+  await Promise.all([...children.keys()].map(stopProcess));
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
 export function waitForPort(port: number, child: ChildProcess): Promise<void> {
   return waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening`);
+    if (child.exitCode !== null) {
+      throw new Error(
+        `process exited with ${child.exitCode} before listening; see ${children.get(child) ?? logDir}`,
+      );
+    }
     return (await canConnect(port)) ? true : undefined;
   }, 15_000).then(() => undefined);
 }
