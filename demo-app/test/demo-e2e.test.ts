@@ -51,10 +51,14 @@ test("Stream greetings: the replies arrive one by one, then OK", async () => {
   await setMetadata(page, "x-reply-count", "4");
   await setMetadata(page, "x-reply-delay-ms", "300");
   await page.click("#stream");
-  // Each count is seen while the call is still running: the page shows a reply as soon as it arrives.
+  // Each count is seen, inside the page, while the call is still running: a reply shows as soon as it arrives.
   for (const count of [1, 2, 3]) {
-    await page.waitForFunction((n) => document.querySelectorAll("#replies li").length === n, count);
-    assert.equal(await text(page, "#status-code"), "RUNNING", `after ${count} replies`);
+    const seen = await page.waitForFunction((n) => {
+      const shown = document.querySelectorAll("#replies li").length;
+      const running = document.querySelector("#status-code")?.classList.contains("running");
+      return shown >= n && { shown, running };
+    }, count);
+    assert.deepEqual(await seen.jsonValue(), { shown: count, running: true });
   }
   assert.equal((await outcome(page)).code, "OK");
   const shown = await replies(page);
