@@ -2,13 +2,14 @@
 // key; flags and environment variables win over it; --check-config; the CLI serving from it.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { freePort, waitFor } from "../../testing/net.js";
 import { parseConfigFile } from "../src/config/config-file.js";
 import { Code } from "../src/index.js";
+import { parseCli } from "../src/server/config.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { greetingFrom, startLoopbackGreeter } from "./support/loopback-greeter.js";
@@ -215,6 +216,14 @@ describe("config file: with the CLI", () => {
       `${file}:6:12: routes[0].match: expected /package.Service/Method, package.Service, package.* or *, got "a.*.b"`,
       `${file}:7:15: routes[0].upstream: no upstream named "b" (upstreams: a)`,
     ]);
+  });
+
+  test("the README's example bridge.yaml is valid", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const example = /```yaml\n(# bridge\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, "the README has a bridge.yaml example");
+    const checked = parseCli(["--check-config", configFile("readme.yaml", example)], {});
+    assert.equal(checked.kind, "checked", JSON.stringify(checked));
   });
 
   test("a file that cannot be read is one error naming it", () => {
