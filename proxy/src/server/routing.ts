@@ -68,61 +68,79 @@ export interface RoutingPlan {
 
 /** The name `upstream` (the single-upstream form) goes by. */
 export const DEFAULT_UPSTREAM = "default";
-
 /** Checks the upstreams and routes; every problem names its key, so a config file can say its line. */
 export function planRouting(options: RoutingOptions): RoutingPlan | ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const { upstream, routes } = options;
+  const upstreams = namedUpstreams(options, problems).map(([name, entry]) =>
+    planUpstream(name, entry, options, upstream !== undefined, problems),
+  );
+  const names = upstreams.map(({ name }) => name);
+  const table = routes === undefined ? catchAll(names, problems) : planRoutes(routes, names, problems);
+  return problems.length > 0 ? problems : { upstreams, routes: table };
+}
+
+/** `upstream` as the one upstream named DEFAULT_UPSTREAM, or the entries of `upstreams`. */
+function namedUpstreams(options: RoutingOptions, problems: ConfigProblem[]): [string, UpstreamOptions][] {
   const { upstream, upstreams, routes } = options;
-  if (upstream !== undefined && upstreams !== undefined) {
-    problems.push({
-      path: ["upstreams"],
-      message: "set upstream (one for every call) or upstreams, not both",
-    });
+  if (upstream !== undefined) {
+    if (upstreams !== undefined) {
+      problems.push({
+        path: ["upstreams"],
+        message: "set upstream (one for every call) or upstreams, not both",
+      });
+    }
+    if (routes !== undefined) {
+      problems.push({ path: ["routes"], message: "routes name upstreams: define them under upstreams" });
+    }
+    return [[DEFAULT_UPSTREAM, { addresses: [upstream] }]];
   }
-  if (upstream !== undefined && routes !== undefined) {
-    problems.push({ path: ["routes"], message: "routes name upstreams: define them under upstreams" });
-  }
-  const named: Record<string, UpstreamOptions> = upstreams ?? {};
-  const entries =
-    upstream === undefined ? Object.entries(named) : [[DEFAULT_UPSTREAM, { addresses: [upstream] }] as const];
+  const entries = Object.entries(upstreams ?? {});
   if (entries.length === 0) {
     problems.push({ path: ["upstream"], message: "required: the gRPC backend, e.g. http://127.0.0.1:50051" });
   }
-  const planned = entries.map(([name, entry]) =>
-    planUpstream(name, entry, options, upstream !== undefined, problems),
-  );
-  const names = entries.map(([name]) => name);
-  const planRoutes = routes ?? [];
-  if (routes === undefined && entries.length > 1) {
+  return entries;
+}
+
+/** Without routes, every call goes to the one upstream there is. */
+function catchAll(names: readonly string[], problems: ConfigProblem[]): Route<string>[] {
+  const [only] = names;
+  if (names.length > 1) {
     problems.push({
       path: ["routes"],
       message: `required with more than one upstream (${names.join(", ")})`,
     });
   }
+  return only === undefined ? [] : [{ match: { kind: "any" }, target: only }];
+}
+
+function planRoutes(
+  routes: readonly RouteOptions[],
+  names: readonly string[],
+  problems: ConfigProblem[],
+): Route<string>[] {
+  const table: Route<string>[] = [];
   const seen = new Map<string, number>();
-  const parsed = planRoutes.map((route, i): Route<string> | undefined => {
+  for (const [i, route] of routes.entries()) {
     const match = parseRouteMatch(route.match);
     if (typeof match === "string") problems.push({ path: ["routes", i, "match"], message: match });
+    else table.push({ match, target: route.upstream });
     const earlier = seen.get(route.match);
     if (earlier !== undefined) {
       problems.push({ path: ["routes", i, "match"], message: `the same match as routes[${earlier}]` });
     }
     seen.set(route.match, i);
     if (!names.includes(route.upstream)) {
-      const known = names.length > 0 ? names.join(", ") : "none";
       problems.push({
         path: ["routes", i, "upstream"],
-        message: `no upstream named "${route.upstream}" (upstreams: ${known})`,
+        message: `no upstream named "${route.upstream}" (upstreams: ${names.join(", ") || "none"})`,
       });
     }
-    return typeof match === "string" ? undefined : { match, target: route.upstream };
-  });
-  if (problems.length > 0) return problems;
-  const table =
-    routes === undefined ? [{ match: { kind: "any" as const }, target: names[0] as string }] : parsed;
-  return { upstreams: planned, routes: table.filter((r) => r !== undefined) };
+  }
+  return table;
 }
 
+/** One upstream's addresses, parsed, and its settings over the top-level ones. */
 function planUpstream(
   name: string,
   entry: UpstreamOptions,
@@ -130,18 +148,19 @@ function planUpstream(
   single: boolean,
   problems: ConfigProblem[],
 ): PlannedUpstream {
+  // The single form's one address is `upstream` itself.
   const base = single ? ["upstream"] : ["upstreams", name];
-  const addressesPath = single ? base : [...base, "addresses"];
-  if (entry.addresses.length === 0)
-    problems.push({ path: addressesPath, message: "needs at least one address" });
+  const addressPath = (i: number) => (single ? base : [...base, "addresses", i]);
+  if (entry.addresses.length === 0) {
+    problems.push({ path: [...base, "addresses"], message: "needs at least one address" });
+  }
   const addresses: UpstreamAddress[] = [];
   for (const [i, text] of entry.addresses.entries()) {
     const address = parseUpstreamAddress(text);
-    if (typeof address === "string")
-      problems.push({ path: single ? base : [...addressesPath, i], message: address });
+    if (typeof address === "string") problems.push({ path: addressPath(i), message: address });
     else addresses.push(address);
   }
-  const tuning: Record<string, unknown> = {};
+  const tuning: { -readonly [K in keyof UpstreamTuning]: UpstreamTuning[K] } = {};
   for (const key of TUNING_KEYS) {
     const value = entry[key] ?? defaults[key];
     if (value === undefined) continue;
@@ -151,7 +170,7 @@ function planUpstream(
         message: `must be a positive number of milliseconds, got ${value}`,
       });
     }
-    tuning[key] = value;
+    (tuning as Record<string, unknown>)[key] = value;
   }
   return { name, addresses, authority: entry.authority, tuning };
 }
