@@ -4,7 +4,14 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor } from "../../../testing/net.js";
 
-const startScript = fileURLToPath(new URL("../../src/start.ts", import.meta.url));
+/** The entry points, each with the line it prints once it serves. */
+const entries = {
+  start: { script: "../../src/start.ts", ready: /Greeter demo: (http:\/\/localhost:\d+)/ },
+  dev: {
+    script: "../../src/dev.ts",
+    ready: /Greeter page \(dev, rebuilt on save\): (http:\/\/localhost:\d+)/,
+  },
+};
 
 export interface DemoProcess {
   /** The URL the demo printed, e.g. http://localhost:8080. */
@@ -18,13 +25,17 @@ export interface DemoProcess {
 }
 
 /**
- * Runs what `npm start` runs (src/start.ts, straight from the sources) on free ports, and waits for it
- * to print its URL. The page must be built first; the caller kills it in an `after` hook.
+ * Runs what `npm start` (or `npm run dev`) runs, straight from the sources, on free ports, and waits
+ * for it to print its URL. `start` needs the page built first; the caller kills it in an `after` hook.
  */
-export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<DemoProcess> {
+export async function startDemo(
+  env: NodeJS.ProcessEnv = {},
+  entry: keyof typeof entries = "start",
+): Promise<DemoProcess> {
+  const { script, ready } = entries[entry];
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
     process.execPath,
-    ["--conditions=source", "--import", "tsx", startScript],
+    ["--conditions=source", "--import", "tsx", fileURLToPath(new URL(script, import.meta.url))],
     {
       env: { ...process.env, PORT: String(await freePort()), GREETER_PORT: String(await freePort()), ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -40,7 +51,7 @@ export async function startDemo(env: NodeJS.ProcessEnv = {}): Promise<DemoProces
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const url = await waitFor(() => {
     if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}:\n${output}`);
-    return /Greeter demo: (http:\/\/localhost:\d+)/.exec(output)?.[1];
+    return ready.exec(output)?.[1];
   }, 20_000).catch(async (error: unknown) => {
     await kill();
     throw error;
