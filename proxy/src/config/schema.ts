@@ -28,6 +28,34 @@ const upstreamSettings = {
   dnsRefresh: Type.Optional(duration),
 };
 
+const file = Type.String({ minLength: 1, description: "a file path" });
+const count = Type.Integer({ minimum: 1 });
+
+/** TLS both ways, bearer auth, limits and timeouts, workers: the keys of proxy/src/server/serving-flags.ts. */
+const servingSettings = {
+  tlsCert: Type.Optional(file),
+  tlsKey: Type.Optional(file),
+  upstreamCa: Type.Optional(file),
+  upstreamCert: Type.Optional(file),
+  upstreamKey: Type.Optional(file),
+  upstreamServerName: Type.Optional(Type.String({ minLength: 1 })),
+  upstreamInsecureSkipVerify: Type.Optional(Type.Boolean()),
+  authTokensFile: Type.Optional(file),
+  authJwtKey: Type.Optional(file),
+  authJwtIssuer: Type.Optional(Type.String({ minLength: 1 })),
+  authJwtAudience: Type.Optional(Type.String({ minLength: 1 })),
+  maxResponseMessageBytes: Type.Optional(count),
+  maxHeaderBytes: Type.Optional(count),
+  maxConcurrentCalls: Type.Optional(count),
+  maxCallsPerConnection: Type.Optional(count),
+  defaultTimeout: Type.Optional(duration),
+  /** "0" turns it off. */
+  streamIdleTimeout: Type.Optional(duration),
+  headersTimeout: Type.Optional(duration),
+  requestTimeout: Type.Optional(duration),
+  workers: Type.Optional(Type.Union([count, Type.Literal("auto")])),
+};
+
 const UpstreamSchema = Type.Object(
   {
     /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` for every A/AAAA record of host. */
@@ -61,6 +89,7 @@ export const ConfigFileSchema = Type.Object(
     adminListen: Type.Optional(Type.String()),
     drainTimeout: Type.Optional(duration),
     ...upstreamSettings,
+    ...servingSettings,
     upstreams: Type.Optional(Type.Record(Type.String(), UpstreamSchema, { minProperties: 1 })),
     routes: Type.Optional(Type.Array(RouteSchema)),
   },

@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
 import { type ConfigFileValues, loadConfigFile } from "../config/config-file.js";
 import { durationProblem, positiveDuration, routingFromFile, WHOLE_SERVER } from "../config/file-routing.js";
-import { type ConfigFile, LOG_LEVELS } from "../config/schema.js";
+import { LOG_LEVELS } from "../config/schema.js";
 import { parseDuration } from "../protocol/timeout.js";
 import { parseUpstreamAddress } from "../upstream/address.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcWebProxyOptions } from "./options.js";
 import type { RoutingOptions, UpstreamTuning } from "./routing.js";
+import { type Flag, parseServingFlags, SERVING_FLAGS, type ServingSettings } from "./serving-flags.js";
 
 export interface HostPort {
   readonly host: string;
@@ -18,7 +19,9 @@ export interface CliConfig extends HostPort {
   readonly admin: HostPort | undefined;
   /** How long calls in flight may run on after SIGTERM/SIGINT. */
   readonly drainTimeoutMs: number;
-  readonly proxy: GrpcWebProxyOptions;
+  readonly proxy: GrpcWebProxyOptions & ServingSettings["server"];
+  /** Processes that share the port (node:cluster); 1: this one alone. */
+  readonly workers: number;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -29,16 +32,6 @@ export type CliParse =
   | { readonly kind: "checked"; readonly config: CliConfig; readonly summary: string }
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "error"; readonly message: string };
-
-interface Flag {
-  /** Read when the flag is absent; none for flags that pick a mode. */
-  readonly env?: string;
-  readonly multiple?: boolean;
-  readonly arg: string;
-  readonly help: string;
-  /** The config file's key for it; none: flag only. */
-  readonly key?: keyof ConfigFile;
-}
 
 /** Every flag, with the environment variable that sets it when the flag is absent, then the config file's key. */
 const FLAGS = {
@@ -136,6 +129,7 @@ const FLAGS = {
     arg: "DURATION",
     help: "resolve dns:/// upstream addresses again this often (default 10s)",
   },
+  ...SERVING_FLAGS,
 } as const satisfies Record<string, Flag>;
 
 type FlagName = keyof typeof FLAGS;
@@ -173,7 +167,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
     const options = Object.fromEntries(
       Object.entries(FLAGS).map(([name, flag]) => [
         name,
-        { type: "string" as const, multiple: "multiple" in flag && flag.multiple },
+        "boolean" in flag
+          ? { type: "boolean" as const }
+          : { type: "string" as const, multiple: "multiple" in flag && flag.multiple },
       ]),
     );
     values = parseArgs({
@@ -189,6 +185,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
   const given = (name: FlagName): string | undefined => {
     const value = values[name];
     const variable = (FLAGS[name] as Flag).env;
+    if (value === true) return "true";
     return typeof value === "string" ? value : (variable && env[variable]) || undefined;
   };
   const checkOnly = given("check-config");
@@ -286,12 +283,17 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
     tuning[option] = ms;
   }
 
+  const serving = parseServingFlags(setting);
+  if ("flag" in serving) return bad(serving.flag, serving.why);
+
   const config: CliConfig = {
     ...address,
     logLevel,
     admin,
     drainTimeoutMs,
+    workers: serving.workers,
     proxy: {
+      ...serving.server,
       ...routing,
       ...tuning,
       allowedOrigins,
