@@ -4,13 +4,13 @@ import pino from "pino";
 const FLUSH_INTERVAL_MS = 1000;
 
 /**
- * Standard output for the CLI's logs, written in 4 KiB batches instead of one
+ * Standard output for the CLI's logs, written in 8 KiB batches instead of one
  * synchronous write per line: with one access-log line per call, a write per
  * line cost the proxy a syscall on every call. Lines wait at most a second,
  * and whatever is buffered is written when the process exits.
  */
 export function bufferedStdout(): pino.DestinationStream {
-  const destination = pino.destination({ dest: 1, minLength: 4096, sync: false });
+  const destination = pino.destination({ dest: 1, minLength: 8192, sync: true });
   setInterval(() => destination.flush(), FLUSH_INTERVAL_MS).unref();
   process.once("exit", () => {
     try {
