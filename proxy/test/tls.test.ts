@@ -6,7 +6,7 @@ import { copyFileSync, readFileSync } from "node:fs";
 import http2, { type IncomingHttpHeaders } from "node:http2";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, type TestContext, test } from "node:test";
 import tls, { type TLSSocket } from "node:tls";
 import { waitFor } from "../../testing/net.js";
 import { Code, type ServerOptions } from "../src/index.js";
@@ -138,7 +138,11 @@ describe("downstream TLS", () => {
 
 describe("upstream TLS", () => {
   /** An https:// gRPC backend that answers OK and names the client certificate it got, if any. */
-  async function startTlsBackend(altNames: string[], requireClientCert = false) {
+  async function startTlsBackend(
+    t: TestContext,
+    altNames: string[],
+    requireClientCert = false,
+  ): Promise<string> {
     const files = ca.issue(`backend-${altNames.join("-").replace(/\W/g, "")}`, "backend", altNames);
     const server = http2.createSecureServer({
       cert: readFileSync(files.certFile),
@@ -163,14 +167,14 @@ describe("upstream TLS", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const sessions = new Set<http2.ServerHttp2Session>();
     server.on("session", (session) => sessions.add(session));
-    return {
-      port: (server.address() as AddressInfo).port,
-      close: () =>
+    t.after(
+      () =>
         new Promise<void>((resolve) => {
           for (const session of sessions) session.destroy();
           server.close(() => resolve());
         }),
-    };
+    );
+    return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async function callThrough(upstream: string, options: Omit<ServerOptions, "upstream">) {
@@ -184,9 +188,7 @@ describe("upstream TLS", () => {
   }
 
   test("the backend's certificate is checked against the given CA", async (t) => {
-    const backend = await startTlsBackend(["IP:127.0.0.1"]);
-    t.after(() => backend.close());
-    const url = `https://127.0.0.1:${backend.port}`;
+    const url = await startTlsBackend(t, ["IP:127.0.0.1"]);
     const trusted = await callThrough(url, { upstreamTls: { caFile: ca.certFile } });
     assert.equal(trusted.status, Code.OK);
     assert.equal(trusted.clientCert, "none");
@@ -196,9 +198,7 @@ describe("upstream TLS", () => {
   });
 
   test("a server name override checks the certificate for that name, not the address", async (t) => {
-    const backend = await startTlsBackend(["DNS:greeter.internal"]);
-    t.after(() => backend.close());
-    const url = `https://127.0.0.1:${backend.port}`;
+    const url = await startTlsBackend(t, ["DNS:greeter.internal"]);
     const byAddress = await callThrough(url, { upstreamTls: { caFile: ca.certFile } });
     assert.equal(byAddress.status, Code.UNAVAILABLE);
     const byName = await callThrough(url, {
@@ -208,9 +208,7 @@ describe("upstream TLS", () => {
   });
 
   test("mTLS: a backend that requires a client certificate gets the proxy's", async (t) => {
-    const backend = await startTlsBackend(["IP:127.0.0.1"], true);
-    t.after(() => backend.close());
-    const url = `https://127.0.0.1:${backend.port}`;
+    const url = await startTlsBackend(t, ["IP:127.0.0.1"], true);
     const anonymous = await callThrough(url, { upstreamTls: { caFile: ca.certFile } });
     assert.equal(anonymous.status, Code.UNAVAILABLE);
     const client = ca.issue("proxy-client", "grpc-web-bridge");
@@ -222,11 +220,10 @@ describe("upstream TLS", () => {
   });
 
   test("insecure skip-verify connects to anything, and says so loudly at start", async (t) => {
-    const backend = await startTlsBackend(["DNS:elsewhere.test"]);
-    t.after(() => backend.close());
+    const url = await startTlsBackend(t, ["DNS:elsewhere.test"]);
     const lines: string[] = [];
     const stream = { write: (line: string) => lines.push(line) };
-    const result = await callThrough(`https://127.0.0.1:${backend.port}`, {
+    const result = await callThrough(url, {
       upstreamTls: { insecureSkipVerify: true },
       logger: { level: "warn", stream },
     });
