@@ -36,7 +36,11 @@ if (config.workers > 1 && cluster.isPrimary) {
 /** This process serves: alone, or as one of the workers. */
 async function serve(config: CliConfig): Promise<void> {
   const ops = new ProxyOps();
-  const app = await buildServer({ ...config.proxy, ops, logger: { level: config.logLevel, stream: bufferedStdout() } });
+  const app = await buildServer({
+    ...config.proxy,
+    ops,
+    logger: { level: config.logLevel, stream: bufferedStdout() },
+  });
   await app.listen({ host: config.host, port: config.port });
   app.log.info(`proxying gRPC-Web on ${config.host}:${config.port}; ${describeRouting(config.proxy)}`);
   let admin: FastifyInstance | undefined;
