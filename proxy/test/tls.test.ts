@@ -8,6 +8,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, type TestContext, test } from "node:test";
 import tls, { type TLSSocket } from "node:tls";
+import { launchChromium } from "../../testing/browser.js";
 import { waitFor } from "../../testing/net.js";
 import { Code, type ServerOptions } from "../src/index.js";
 import { createTestCa, type TestCa } from "./support/certificates.js";
@@ -101,6 +102,26 @@ describe("downstream TLS", () => {
     );
     assert.equal(result.protocol, "http/1.1");
     assert.equal(result.status, 200);
+  });
+
+  test("Chromium speaks HTTP/2 to the proxy, and its fetch of a gRPC-Web call gets the status", async (t) => {
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    // Any page of the proxy's own origin, so the call is same-origin.
+    await page.goto(`${proxy.url}/`);
+    const seen = await page.evaluate(async (path) => {
+      const response = await fetch(path, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+        body: new Uint8Array(5),
+      });
+      await response.arrayBuffer();
+      const [entry] = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
+      return { grpcStatus: response.headers.get("grpc-status"), protocol: entry?.nextHopProtocol };
+    }, PATH);
+    assert.deepEqual(seen, { grpcStatus: "0", protocol: "h2" });
   });
 
   test("new certificate files are served to new connections, without a restart", async () => {
