@@ -5,6 +5,7 @@ import type { ConfigFile } from "../config/schema.js";
 import { parseDuration } from "../protocol/timeout.js";
 import type { ServerOptions } from "./build.js";
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "./connection-limits.js";
+import type { CallInterceptor } from "./interceptors.js";
 import {
   DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
@@ -12,6 +13,7 @@ import {
   DEFAULT_MAX_RESPONSE_MESSAGE_BYTES,
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
 } from "./limits.js";
+import type { UpstreamTlsOptions } from "./upstream-tls.js";
 
 /** A command-line flag, its environment variable and its config file key. */
 export interface Flag {
@@ -161,87 +163,40 @@ export interface ServingSettings {
 
 type RoutingKeys = Pick<ServerOptions, "upstream" | "upstreams" | "routes">;
 
-export type ServingParse = ServingSettings | { readonly flag: ServingFlag; readonly why: string };
+export type ServingParse = ServingSettings | Problem;
+
+interface Problem {
+  readonly flag: ServingFlag;
+  readonly why: string;
+}
+
+type Setting = (name: ServingFlag) => string | undefined;
+type Files = Partial<Record<(typeof FILE_FLAGS)[number], string>>;
 
 /** The serving flags' values (from flag, env or file, as `setting` finds them), checked; the first bad one is the error. */
-export function parseServingFlags(setting: (name: ServingFlag) => string | undefined): ServingParse {
-  const problem = (flag: ServingFlag, why: string) => ({ flag, why });
-
-  const files: Partial<Record<ServingFlag, string>> = {};
-  for (const flag of FILE_FLAGS) {
-    const file = setting(flag);
-    if (file === undefined) continue;
-    if (!readable(file)) return problem(flag, `cannot read "${file}"`);
-    files[flag] = file;
-  }
+export function parseServingFlags(setting: Setting): ServingParse {
+  const files = readableFiles(setting);
+  if ("why" in files) return files;
   const certFile = files["tls-cert"];
   const keyFile = files["tls-key"];
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    return problem(certFile === undefined ? "tls-key" : "tls-cert", "--tls-cert and --tls-key go together");
+    return {
+      flag: certFile === undefined ? "tls-key" : "tls-cert",
+      why: "--tls-cert and --tls-key go together",
+    };
   }
-  if ((files["upstream-cert"] === undefined) !== (files["upstream-key"] === undefined)) {
-    return problem("upstream-cert", "--upstream-cert and --upstream-key go together");
-  }
-
-  const skipVerify = setting("upstream-insecure-skip-verify");
-  if (skipVerify !== undefined && skipVerify !== "true" && skipVerify !== "false") {
-    return problem("upstream-insecure-skip-verify", `expected true or false, got "${skipVerify}"`);
-  }
-  const serverName = setting("upstream-server-name");
-  const upstreamTls = {
-    ...(files["upstream-ca"] !== undefined && { caFile: files["upstream-ca"] }),
-    ...(files["upstream-cert"] !== undefined && { certFile: files["upstream-cert"] }),
-    ...(files["upstream-key"] !== undefined && { keyFile: files["upstream-key"] }),
-    ...(serverName !== undefined && { serverName }),
-    ...(skipVerify === "true" && { insecureSkipVerify: true }),
-  };
-
-  const issuer = setting("auth-jwt-issuer");
-  const audience = setting("auth-jwt-audience");
-  if (files["auth-jwt-key"] === undefined && (issuer ?? audience) !== undefined) {
-    return problem(issuer === undefined ? "auth-jwt-audience" : "auth-jwt-issuer", "needs --auth-jwt-key");
-  }
-  let auth: ReturnType<typeof bearerAuthFromFiles>;
-  try {
-    auth = bearerAuthFromFiles({
-      ...(files["auth-tokens-file"] !== undefined && { tokensFile: files["auth-tokens-file"] }),
-      ...(files["auth-jwt-key"] !== undefined && { jwtKeyFile: files["auth-jwt-key"] }),
-      ...(issuer !== undefined && { jwtIssuer: issuer }),
-      ...(audience !== undefined && { jwtAudience: audience }),
-    });
-  } catch (error) {
-    const { message } = error as Error;
-    return problem(message.includes("JWT key") ? "auth-jwt-key" : "auth-tokens-file", message);
-  }
-
-  const counts: Partial<Record<(typeof COUNT_FLAGS)[number], number>> = {};
-  for (const flag of COUNT_FLAGS) {
-    const text = setting(flag);
-    if (text === undefined) continue;
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n <= 0)
-      return problem(flag, `expected a positive whole number, got "${text}"`);
-    counts[flag] = n;
-  }
-  const durations: Partial<Record<(typeof DURATION_FLAGS)[number][0], number>> = {};
-  for (const [flag, zeroAllowed] of DURATION_FLAGS) {
-    const text = setting(flag);
-    if (text === undefined) continue;
-    const ms = parseDuration(text);
-    if (ms === undefined || !(ms > 0 || (zeroAllowed && ms === 0))) {
-      return problem(
-        flag,
-        `expected a duration like 500ms, 30s, 5m or 1h${zeroAllowed ? " (0: off)" : ""}, got "${text}"`,
-      );
-    }
-    durations[flag] = ms;
-  }
+  const upstreamTls = upstreamTlsOptions(setting, files);
+  if ("why" in upstreamTls) return upstreamTls;
+  const auth = bearerInterceptor(setting, files);
+  if (auth && "why" in auth) return auth;
+  const limits = limitOptions(setting);
+  if ("why" in limits) return limits;
 
   const workersText = setting("workers");
   const workers =
     workersText === undefined ? 1 : workersText === "auto" ? availableParallelism() : Number(workersText);
   if (!Number.isSafeInteger(workers) || workers <= 0) {
-    return problem("workers", `expected a positive whole number or "auto", got "${workersText}"`);
+    return { flag: "workers", why: `expected a positive whole number or "auto", got "${workersText}"` };
   }
 
   return {
@@ -250,16 +205,86 @@ export function parseServingFlags(setting: (name: ServingFlag) => string | undef
       ...(certFile !== undefined && keyFile !== undefined && { tls: { certFile, keyFile } }),
       ...(Object.keys(upstreamTls).length > 0 && { upstreamTls }),
       ...(auth && { interceptors: [auth] }),
-      ...optional("maxResponseMessageBytes", counts["max-response-message-bytes"]),
-      ...optional("maxHeaderBytes", counts["max-header-bytes"]),
-      ...optional("maxConcurrentCalls", counts["max-concurrent-calls"]),
-      ...optional("maxConcurrentCallsPerConnection", counts["max-calls-per-connection"]),
-      ...optional("defaultTimeoutMs", durations["default-timeout"]),
-      ...optional("streamIdleTimeoutMs", durations["stream-idle-timeout"]),
-      ...optional("headersTimeoutMs", durations["headers-timeout"]),
-      ...optional("requestTimeoutMs", durations["request-timeout"]),
+      ...limits,
     },
   };
+}
+
+/** The file flags that are set, each checked to be readable now, so a typo stops the start, not a call. */
+function readableFiles(setting: Setting): Files | Problem {
+  const files: Files = {};
+  for (const flag of FILE_FLAGS) {
+    const file = setting(flag);
+    if (file === undefined) continue;
+    if (!readable(file)) return { flag, why: `cannot read "${file}"` };
+    files[flag] = file;
+  }
+  return files;
+}
+
+function upstreamTlsOptions(setting: Setting, files: Files): UpstreamTlsOptions | Problem {
+  if ((files["upstream-cert"] === undefined) !== (files["upstream-key"] === undefined)) {
+    return { flag: "upstream-cert", why: "--upstream-cert and --upstream-key go together" };
+  }
+  const skipVerify = setting("upstream-insecure-skip-verify");
+  if (skipVerify !== undefined && skipVerify !== "true" && skipVerify !== "false") {
+    return { flag: "upstream-insecure-skip-verify", why: `expected true or false, got "${skipVerify}"` };
+  }
+  const serverName = setting("upstream-server-name");
+  return {
+    ...(files["upstream-ca"] !== undefined && { caFile: files["upstream-ca"] }),
+    ...(files["upstream-cert"] !== undefined && { certFile: files["upstream-cert"] }),
+    ...(files["upstream-key"] !== undefined && { keyFile: files["upstream-key"] }),
+    ...(serverName !== undefined && { serverName }),
+    ...(skipVerify === "true" && { insecureSkipVerify: true }),
+  };
+}
+
+function bearerInterceptor(setting: Setting, files: Files): CallInterceptor | Problem | undefined {
+  const issuer = setting("auth-jwt-issuer");
+  const audience = setting("auth-jwt-audience");
+  if (files["auth-jwt-key"] === undefined && (issuer ?? audience) !== undefined) {
+    return {
+      flag: issuer === undefined ? "auth-jwt-audience" : "auth-jwt-issuer",
+      why: "needs --auth-jwt-key",
+    };
+  }
+  try {
+    return bearerAuthFromFiles({
+      ...(files["auth-tokens-file"] !== undefined && { tokensFile: files["auth-tokens-file"] }),
+      ...(files["auth-jwt-key"] !== undefined && { jwtKeyFile: files["auth-jwt-key"] }),
+      ...(issuer !== undefined && { jwtIssuer: issuer }),
+      ...(audience !== undefined && { jwtAudience: audience }),
+    });
+  } catch (error) {
+    const { message } = error as Error;
+    return { flag: message.includes("JWT key") ? "auth-jwt-key" : "auth-tokens-file", why: message };
+  }
+}
+
+type LimitOptions = Pick<ServerOptions, (typeof COUNT_FLAGS)[number][1] | (typeof DURATION_FLAGS)[number][1]>;
+
+function limitOptions(setting: Setting): LimitOptions | Problem {
+  const limits: { -readonly [K in keyof LimitOptions]: LimitOptions[K] } = {};
+  for (const [flag, option] of COUNT_FLAGS) {
+    const text = setting(flag);
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      return { flag, why: `expected a positive whole number, got "${text}"` };
+    limits[option] = n;
+  }
+  for (const [flag, option, zeroAllowed] of DURATION_FLAGS) {
+    const text = setting(flag);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined || !(ms > 0 || (zeroAllowed && ms === 0))) {
+      const off = zeroAllowed ? " (0: off)" : "";
+      return { flag, why: `expected a duration like 500ms, 30s, 5m or 1h${off}, got "${text}"` };
+    }
+    limits[option] = ms;
+  }
+  return limits;
 }
 
 const FILE_FLAGS = [
@@ -272,24 +297,21 @@ const FILE_FLAGS = [
   "auth-jwt-key",
 ] as const satisfies readonly ServingFlag[];
 
+/** Whole numbers: the flag, and the option it sets. */
 const COUNT_FLAGS = [
-  "max-response-message-bytes",
-  "max-header-bytes",
-  "max-concurrent-calls",
-  "max-calls-per-connection",
-] as const satisfies readonly ServingFlag[];
+  ["max-response-message-bytes", "maxResponseMessageBytes"],
+  ["max-header-bytes", "maxHeaderBytes"],
+  ["max-concurrent-calls", "maxConcurrentCalls"],
+  ["max-calls-per-connection", "maxConcurrentCallsPerConnection"],
+] as const satisfies readonly (readonly [ServingFlag, keyof ServerOptions])[];
 
-/** Durations, and whether 0 (off) is allowed. */
+/** Durations: the flag, the option it sets, and whether 0 (off) is allowed. */
 const DURATION_FLAGS = [
-  ["default-timeout", false],
-  ["stream-idle-timeout", true],
-  ["headers-timeout", false],
-  ["request-timeout", false],
-] as const satisfies readonly (readonly [ServingFlag, boolean])[];
-
-function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
-}
+  ["default-timeout", "defaultTimeoutMs", false],
+  ["stream-idle-timeout", "streamIdleTimeoutMs", true],
+  ["headers-timeout", "headersTimeoutMs", false],
+  ["request-timeout", "requestTimeoutMs", false],
+] as const satisfies readonly (readonly [ServingFlag, keyof ServerOptions, boolean])[];
 
 function readable(file: string): boolean {
   try {
