@@ -1,9 +1,12 @@
 // Backends that die, come back, stall, or are no gRPC server at all: the browser always gets a gRPC status,
 // promptly, and the proxy goes on without a restart.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
+import { createInterface } from "node:readline";
 import { afterEach, describe, test } from "node:test";
 import { type BackendKind, backendKinds, startBackend } from "./support/backends.js";
 import { frame } from "./support/chunks.js";
@@ -153,6 +156,49 @@ describe("a backend that stalls for ever", () => {
     assert.ok(closeMs < PROMPTLY_MS, `closing took ${Math.round(closeMs)} ms`);
   });
 });
+
+describe("a backend process that hangs (SIGSTOP: its TCP stays up, nothing answers)", () => {
+  test("calls end at their deadline, and the proxy's shutdown still ends at once", {
+    timeout: 10_000,
+  }, async () => {
+    const backend = await startProcessBackend();
+    const proxy = await proxyTo(backend.url);
+    // Cleaned up before the proxy, which could not close while the backend is stopped if the test fails.
+    cleanups.push(() => backend.kill());
+    assert.equal((await hello(proxy)).grpcStatus, 0);
+    process.kill(backend.pid, "SIGSTOP");
+    const [stuck, ms] = await timed(hello(proxy, { "grpc-timeout": "200m" }));
+    assert.equal(stuck.grpcStatus, 4, stuck.grpcMessage);
+    assert.ok(ms < 200 + PROMPTLY_MS);
+    // A graceful close waits for the peer to close its side too, which a stopped process never does.
+    const [, closeMs] = await timed(proxy.close());
+    assert.ok(closeMs < PROMPTLY_MS, `closing took ${Math.round(closeMs)} ms`);
+  });
+});
+
+/** A minimal gRPC server (every call OK, Trailers-Only) in a child process, for signals the tests send it. */
+async function startProcessBackend(): Promise<{ url: string; pid: number; kill(): Promise<void> }> {
+  const source = `
+    import http2 from "node:http2";
+    const server = http2.createServer();
+    server.on("stream", (stream) =>
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "0" }, { endStream: true }));
+    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+  return {
+    url: `http://127.0.0.1:${line}`,
+    pid: child.pid as number,
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
 
 describe("a backend that is no gRPC server", () => {
   test("an HTTP/1.1 server at the upstream address is UNAVAILABLE, and the next call too", async () => {

@@ -1,54 +1,17 @@
 // Graceful drain of the real CLI on SIGTERM: readiness turns false, nothing new is accepted, calls in
 // flight get the grace period and the rest end with UNAVAILABLE in a trailer frame, the process exits 0.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "@grpc-web-bridge/client-web";
-import { freePort, waitFor } from "../../testing/net.js";
+import { waitFor } from "../../testing/net.js";
 import { type Backend, startBackend } from "./support/backends.js";
+import { type RunningCli, startCli } from "./support/cli-process.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 
 const SAY_HELLO = "/helloworld.Greeter/SayHello";
 const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
-const cli = new URL("../src/cli.ts", import.meta.url).pathname;
 const hello = toBinary(HelloRequestSchema, create(HelloRequestSchema, { name: "Ada" }));
-
-interface RunningCli {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly adminUrl: string;
-  readonly exited: Promise<number | null>;
-  readonly log: () => string;
-}
-
-/** The CLI as operators run it, with an admin listener; resolves once both listeners are up. */
-async function startCli(upstream: string, drainTimeout: string): Promise<RunningCli> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", cli, "--upstream", upstream, "--listen", `127.0.0.1:${port}`].concat([
-      "--admin-listen",
-      `127.0.0.1:${adminPort}`,
-      "--drain-timeout",
-      drainTimeout,
-    ]),
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
-  const exited = once(child, "exit").then(([code]) => code as number | null);
-  await waitFor(() => (output.includes("/metrics on") ? true : undefined), 15_000);
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    adminUrl: `http://127.0.0.1:${adminPort}`,
-    exited,
-    log: () => output,
-  };
-}
 
 function longStream(url: string, count: number) {
   return grpcWebCall(url, STREAM, {
@@ -68,7 +31,7 @@ describe("graceful drain of the CLI", () => {
     await backend?.close();
   });
   const run = async (drainTimeout: string) => {
-    const running = await startCli(backend.url, drainTimeout);
+    const running = await startCli(["--upstream", backend.url, "--drain-timeout", drainTimeout]);
     clis.push(running);
     return running;
   };

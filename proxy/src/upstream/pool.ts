@@ -162,18 +162,18 @@ export class UpstreamPool implements UpstreamChannel {
     if (pooled && ++pooled.cancels >= this.#maxCancels) this.#retire(pooled);
   }
 
-  /** Stops new streams and closes every session once its streams end. */
+  /** Stops new streams; resolves once every session has ended, each as soon as its last stream has. */
   close(): Promise<void> {
     this.#closed = true;
     return Promise.all(
-      this.#sessions.map(
-        ({ session }) =>
-          // A session destroyed by a TLS alert after its handshake (a client certificate the backend
-          // refused) may never emit 'close', so close() would never call back.
-          new Promise<void>((resolve) =>
-            session.closed || session.destroyed ? resolve() : session.close(resolve),
-          ),
-      ),
+      this.#sessions.map((pooled) => {
+        // A session destroyed by a TLS alert after its handshake (a client certificate the backend
+        // refused) may never emit 'close'.
+        if (pooled.session.destroyed) return undefined;
+        const closed = new Promise<void>((resolve) => pooled.session.once("close", () => resolve()));
+        this.#retire(pooled);
+        return closed;
+      }),
     ).then(() => undefined);
   }
 
@@ -243,19 +243,28 @@ export class UpstreamPool implements UpstreamChannel {
 
   #release(pooled: PooledSession): void {
     if (--pooled.active === 0) pooled.idleSince = performance.now();
-    if (pooled.retired && pooled.active === 0 && !pooled.session.closed) pooled.session.close();
+    if (pooled.retired && pooled.active === 0) endSession(pooled.session);
   }
 
   #retire(pooled: PooledSession): void {
     if (pooled.retired) return;
     pooled.retired = true;
-    if (pooled.active === 0 && !pooled.session.closed) pooled.session.close();
+    if (pooled.active === 0) endSession(pooled.session);
   }
 
   #forget(pooled: PooledSession): void {
     const i = this.#sessions.indexOf(pooled);
     if (i >= 0) this.#sessions.splice(i, 1);
   }
+}
+
+/**
+ * Ends a session that has no streams left: destroy(), which still says GOAWAY first, and not close(),
+ * after which Node waits for the peer to close the connection too: for ever when the peer hangs (a
+ * stopped process), which kept retired sessions open and held up the proxy's shutdown.
+ */
+function endSession(session: ClientHttp2Session): void {
+  if (!session.destroyed) session.destroy();
 }
 
 function connectWithoutDelay(url: URL): net.Socket {

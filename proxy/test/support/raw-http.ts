@@ -62,13 +62,23 @@ export class RawHttpConnection {
    * The next final response (1xx skipped), or undefined when the server closed the connection without one.
    * `head`: the request was a HEAD, so the response has no body whatever its headers say.
    */
-  async readResponse(head = false, timeoutMs = 5000): Promise<RawResponse | undefined> {
+  readResponse(head = false, timeoutMs = 5000): Promise<RawResponse | undefined> {
+    return this.#until(() => this.#parse(head), timeoutMs);
+  }
+
+  /** Resolves true once the bytes received (and not yet read as a response) satisfy `enough`; false on close. */
+  async waitForBytes(enough: (received: Buffer) => boolean, timeoutMs = 5000): Promise<boolean> {
+    return (await this.#until(() => (enough(this.#buffered) ? true : undefined), timeoutMs)) ?? false;
+  }
+
+  /** The first value `probe` gives as bytes arrive; undefined once the connection is closed without one. */
+  async #until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const response = this.#parse(head);
-      if (response !== undefined) return response;
+      const value = probe();
+      if (value !== undefined) return value;
       if (this.#ended) return undefined;
-      if (Date.now() > deadline) throw new Error(`no complete response within ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`nothing came within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1);
         this.#wake = () => {

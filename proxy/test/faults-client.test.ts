@@ -1,0 +1,228 @@
+// Clients that go away at every stage of a call, and one that reads a fast stream very slowly: the proxy lets go
+// of everything (calls, upstream streams, memory), tells the backend, and goes on serving.
+import assert from "node:assert/strict";
+import net, { type AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { ProxyOps } from "../src/index.js";
+import { type Backend, startBackend } from "./support/backends.js";
+import { type RunningCli, startCli } from "./support/cli-process.js";
+import { grpcWebCall } from "./support/grpc-web-client.js";
+import { framedHelloRequest, helloReplies, helloRequest } from "./support/hello-messages.js";
+import { type RunningProxy, startProxy } from "./support/proxy.js";
+import { adminLoad, inProcessLoad, settled } from "./support/proxy-load.js";
+import { RawHttpConnection } from "./support/raw-http.js";
+
+const SAY_HELLO = "/helloworld.Greeter/SayHello";
+const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
+const MiB = 1024 * 1024;
+
+/** A request head for `path`; `extra` header lines are added as they are. */
+function head(path: string, contentLength: number, extra: readonly string[] = [], text = false): Buffer {
+  const type = text ? "application/grpc-web-text" : "application/grpc-web+proto";
+  const lines = [`POST ${path} HTTP/1.1`, "Host: proxy.test", `Content-Type: ${type}`, ...extra];
+  return Buffer.from(`${[...lines, `Content-Length: ${contentLength}`].join("\r\n")}\r\n\r\n`, "latin1");
+}
+
+function request(path: string, extra: readonly string[] = [], text = false): Buffer {
+  const body = text ? Buffer.from(framedHelloRequest("Ada").toString("base64")) : framedHelloRequest("Ada");
+  return Buffer.concat([head(path, body.length, extra, text), body]);
+}
+
+interface Stage {
+  readonly name: string;
+  /** Sends what the client sends before it goes; resolves when it is time to go. */
+  readonly before: (connection: RawHttpConnection, ctx: { ops: ProxyOps; backend: Backend }) => Promise<void>;
+  /** How the backend must have seen the call end, if it saw the call at all. */
+  readonly backendSees: "nothing" | "cancelled" | "finished";
+}
+
+const secondMessage = (text: boolean) => (received: Buffer) => {
+  const body = received.toString("latin1");
+  return text ? body.includes(Buffer.from("#2").toString("base64").slice(0, 2)) : body.includes("#2");
+};
+
+const stages: readonly Stage[] = [
+  {
+    name: "halfway through the request headers",
+    before: async (connection) => {
+      connection.send(Buffer.from(`POST ${SAY_HELLO} HTTP/1.1\r\nHost: proxy.test\r\nContent-Ty`, "latin1"));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    backendSees: "nothing",
+  },
+  {
+    name: "halfway through the request body",
+    before: async (connection, { ops }) => {
+      connection.send(Buffer.concat([head(SAY_HELLO, 10), framedHelloRequest("Ada").subarray(0, 5)]));
+      await settledOn(ops, 1);
+    },
+    backendSees: "nothing",
+  },
+  {
+    name: "while the backend works on a unary call",
+    before: async (connection, { backend }) => {
+      connection.send(request(SAY_HELLO, ["x-sleep-ms: 10000"]));
+      await backend.waitFor((o) => o.event === "started" && o.metadata["x-sleep-ms"] === "10000");
+    },
+    backendSees: "cancelled",
+  },
+  {
+    name: "in the middle of a response stream",
+    before: async (connection) => {
+      connection.send(request(STREAM, ["x-stream-count: 1000", "x-stream-interval-ms: 20"]));
+      assert.ok(await connection.waitForBytes(secondMessage(false)));
+    },
+    backendSees: "cancelled",
+  },
+  {
+    name: "in the middle of a grpc-web-text response stream",
+    before: async (connection) => {
+      connection.send(request(STREAM, ["x-stream-count: 1000", "x-stream-interval-ms: 20"], true));
+      assert.ok(await connection.waitForBytes((received) => received.length > 400));
+    },
+    backendSees: "cancelled",
+  },
+  {
+    name: "right after the whole response came",
+    before: async (connection) => {
+      connection.send(request(SAY_HELLO));
+      assert.ok(await connection.readResponse());
+    },
+    backendSees: "finished",
+  },
+];
+
+/** Resolves once `calls` calls are in flight. */
+async function settledOn(ops: ProxyOps, calls: number): Promise<void> {
+  for (;;) {
+    if ((await inProcessLoad(ops)).activeCalls === calls) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("a client that goes away", () => {
+  let backend: Backend;
+  let proxy: RunningProxy;
+  const ops = new ProxyOps({ processMetrics: false });
+  before(async () => {
+    backend = await startBackend("connect-node");
+    proxy = await startProxy(backend.url, { ops });
+  });
+  after(async () => {
+    await proxy?.close();
+    await backend?.close();
+  });
+
+  for (const stage of stages) {
+    test(`${stage.name}: no call or upstream stream is left, the backend is told, the proxy serves on`, async () => {
+      const seenBefore = backend.observations.length;
+      const connection = await RawHttpConnection.open(Number(new URL(proxy.url).port));
+      await stage.before(connection, { ops, backend });
+      connection.destroy();
+      await settled(() => inProcessLoad(ops), 2000);
+      if (stage.backendSees === "cancelled") {
+        await backend.waitFor(
+          (o) => o.event === "cancelled" && backend.observations.indexOf(o) >= seenBefore,
+        );
+      }
+      const good = await grpcWebCall(proxy.url, SAY_HELLO, { message: helloRequest("Ada") });
+      assert.deepEqual(helloReplies(good.messages), ["Hello, Ada!"]);
+      const ends = backend.observations.slice(seenBefore).filter((o) => o.event !== "started");
+      const expected = stage.backendSees === "nothing" ? [] : [stage.backendSees];
+      assert.deepEqual(
+        ends.map((o) => o.event),
+        [...expected, "finished"],
+        "the stage's call, then the good call",
+      );
+    });
+  }
+
+  test("while the proxy is still connecting to the backend: the waiting stream is dropped too", async () => {
+    const sockets: net.Socket[] = [];
+    const hole = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hole.listen(0, "127.0.0.1", resolve));
+    const holeOps = new ProxyOps({ processMetrics: false });
+    const stuck = await startProxy(`http://127.0.0.1:${(hole.address() as AddressInfo).port}`, {
+      ops: holeOps,
+      connectTimeoutMs: 60_000,
+    });
+    try {
+      const connection = await RawHttpConnection.open(Number(new URL(stuck.url).port));
+      connection.send(request(SAY_HELLO));
+      await settledOn(holeOps, 1);
+      assert.equal((await inProcessLoad(holeOps)).upstreamStreams, 1, "the stream waits for the connection");
+      connection.destroy();
+      await settled(() => inProcessLoad(holeOps), 2000);
+    } finally {
+      await stuck.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    }
+  });
+});
+
+describe("a browser that reads a fast stream very slowly", () => {
+  let backend: Backend;
+  let cli: RunningCli;
+  before(async () => {
+    backend = await startBackend("connect-node");
+    // A process of its own, so that its RSS is the proxy's alone.
+    cli = await startCli(["--upstream", backend.url, "--log-level", "warn"]);
+  });
+  after(async () => {
+    cli?.child.kill("SIGKILL");
+    await cli?.exited;
+    await backend?.close();
+  });
+
+  test("keeps the proxy's memory bounded: backpressure reaches the backend instead of piling up", async (t) => {
+    // Warm up the paths the stream takes (connection, session, JIT) so that they do not count as growth.
+    for (let i = 0; i < 20; i++) {
+      const warm = await grpcWebCall(cli.url, STREAM, {
+        message: helloRequest("warm"),
+        headers: { "x-stream-count": "4", "x-reply-bytes": "65536" },
+      });
+      assert.equal(warm.grpcStatus, 0);
+    }
+    const baseline = (await adminLoad(cli.adminUrl)).rssBytes as number;
+    // 64 KiB messages as fast as the backend can make them, to a client reading 32 KiB every 100 ms.
+    const socket = net.connect(Number(new URL(cli.url).port), "127.0.0.1");
+    socket.setNoDelay(true);
+    socket.pause();
+    socket.write(request(STREAM, ["x-stream-count: 1000000", "x-reply-bytes: 65536"]));
+    let read = 0;
+    let peak = baseline;
+    const start = performance.now();
+    while (performance.now() - start < 4000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      read += (socket.read(32 * 1024) as Buffer | null)?.length ?? 0;
+      if (Math.round(performance.now() - start) % 500 < 100) {
+        peak = Math.max(peak, (await adminLoad(cli.adminUrl)).rssBytes as number);
+      }
+    }
+    peak = Math.max(peak, (await adminLoad(cli.adminUrl)).rssBytes as number);
+    const during = await adminLoad(cli.adminUrl);
+    socket.destroy();
+    const afterwards = await settled(() => adminLoad(cli.adminUrl), 3000);
+    const figures = {
+      baselineMiB: mib(baseline),
+      peakMiB: mib(peak),
+      growthMiB: mib(peak - baseline),
+      afterDisconnectMiB: mib(afterwards.rssBytes as number),
+      clientReadMiB: mib(read),
+      seconds: 4,
+      callsDuring: during.activeCalls,
+      upstreamStreamsDuring: during.upstreamStreams,
+    };
+    t.diagnostic(`slow reader: ${JSON.stringify(figures)}`);
+    assert.equal(during.activeCalls, 1);
+    assert.ok(read > 0 && read < 4 * MiB, `the client read ${read} bytes, slowly`);
+    // The upstream stream's flow-control window (8 MiB) is the most a paused stream can hold, plus buffers.
+    assert.ok(peak - baseline < 48 * MiB, `RSS grew by ${figures.growthMiB} MiB`);
+    assert.equal(afterwards.activeCalls, 0);
+  });
+});
+
+function mib(bytes: number): number {
+  return Math.round((bytes / MiB) * 10) / 10;
+}
