@@ -1,13 +1,11 @@
 // Backends that die, come back, stall, or are no gRPC server at all: the browser always gets a gRPC status,
 // promptly, and the proxy goes on without a restart.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
-import { createInterface } from "node:readline";
 import { afterEach, describe, test } from "node:test";
+import { startBackendProcess } from "./support/backend-process.js";
 import { type BackendKind, backendKinds, startBackend } from "./support/backends.js";
 import { frame } from "./support/chunks.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
@@ -161,7 +159,7 @@ describe("a backend process that hangs (SIGSTOP: its TCP stays up, nothing answe
   test("calls end at their deadline, and the proxy's shutdown still ends at once", {
     timeout: 10_000,
   }, async () => {
-    const backend = await startProcessBackend();
+    const backend = await startBackendProcess("connect-node");
     const proxy = await proxyTo(backend.url);
     // Cleaned up before the proxy, which could not close while the backend is stopped if the test fails.
     cleanups.push(() => backend.kill());
@@ -175,30 +173,6 @@ describe("a backend process that hangs (SIGSTOP: its TCP stays up, nothing answe
     assert.ok(closeMs < PROMPTLY_MS, `closing took ${Math.round(closeMs)} ms`);
   });
 });
-
-/** A minimal gRPC server (every call OK, Trailers-Only) in a child process, for signals the tests send it. */
-async function startProcessBackend(): Promise<{ url: string; pid: number; kill(): Promise<void> }> {
-  const source = `
-    import http2 from "node:http2";
-    const server = http2.createServer();
-    server.on("stream", (stream) =>
-      stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "0" }, { endStream: true }));
-    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
-  return {
-    url: `http://127.0.0.1:${line}`,
-    pid: child.pid as number,
-    kill: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
 
 describe("a backend that is no gRPC server", () => {
   test("an HTTP/1.1 server at the upstream address is UNAVAILABLE, and the next call too", async () => {

@@ -21,6 +21,8 @@ export interface GrpcWebCallOptions {
   /** Default POST. */
   method?: string;
   signal?: AbortSignal;
+  /** Reuse connections as a browser does; default: a connection of the call's own. */
+  agent?: http.Agent;
 }
 
 export interface GrpcWebResult extends ParsedWebBody {
@@ -61,8 +63,8 @@ export function grpcWebCall(
     const request = http.request(new URL(path, baseUrl), {
       method: options.method ?? "POST",
       headers,
-      // A connection of its own: nothing pooled outlives the test or leaks between calls.
-      agent: false,
+      // By default a connection of its own: nothing pooled outlives the test or leaks between calls.
+      agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     request.once("error", reject);
