@@ -321,27 +321,24 @@ export class BridgedCall {
   };
 
   #closeError(stream: ClientHttp2Stream): GrpcError {
+    // The messages reach browsers: they say what went wrong, never where (the access log names the upstream).
     const error = this.#upstreamError as NodeJS.ErrnoException | undefined;
-    const address = this.#call.pool.address;
     if (error && error.code !== "ERR_HTTP2_STREAM_ERROR") {
       // A stream cancelled because its session failed carries the session's error as its cause.
       const cause = (error.cause as NodeJS.ErrnoException | undefined) ?? error;
-      return new GrpcError(
-        Code.UNAVAILABLE,
-        `upstream ${address} unavailable: ${cause.code ?? cause.message}`,
-      );
+      return new GrpcError(Code.UNAVAILABLE, `upstream unavailable: ${cause.code ?? cause.message}`);
     }
     if (this.#session?.destroyed) {
       // Node closes the streams of a lost connection as if cancelled; the call was not cancelled.
-      return new GrpcError(Code.UNAVAILABLE, `upstream ${address} unavailable: connection lost`);
+      return new GrpcError(Code.UNAVAILABLE, "upstream unavailable: connection lost");
     }
     const rstCode = stream.rstCode ?? NGHTTP2_NO_ERROR;
     if (rstCode === NGHTTP2_NO_ERROR && this.#respondedAt !== undefined) {
-      return new GrpcError(Code.UNKNOWN, `upstream ${address} ended the call without a grpc-status`);
+      return new GrpcError(Code.UNKNOWN, "upstream ended the call without a grpc-status");
     }
     return new GrpcError(
       codeFromRstCode(rstCode),
-      `upstream ${address} reset the stream (HTTP/2 error code ${rstCode})`,
+      `upstream reset the stream (HTTP/2 error code ${rstCode})`,
     );
   }
 
