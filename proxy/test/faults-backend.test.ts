@@ -114,6 +114,35 @@ describe("a backend that stalls for ever", () => {
     assert.ok(ms >= 195 && ms < 200 + PROMPTLY_MS, `ended after ${Math.round(ms)} ms`);
   });
 
+  test("a call without any deadline ends at the stream idle timeout, and the backend is told", async () => {
+    const upstream = await stalled();
+    const proxy = await proxyTo(upstream.url, { streamIdleTimeoutMs: 200 });
+    const [result, ms] = await timed(hello(proxy));
+    assert.equal(result.grpcStatus, 14, result.grpcMessage);
+    assert.match(result.grpcMessage ?? "", /no bytes either way for 200 ms/);
+    assert.ok(ms >= 195 && ms < 200 + PROMPTLY_MS, `ended after ${Math.round(ms)} ms`);
+    await waitForValue(() => upstream.cancelled[0]);
+    assert.deepEqual(upstream.cancelled, [http2.constants.NGHTTP2_CANCEL]);
+  });
+
+  test("a stream that goes quiet after messages ends at the idle timeout, with the messages first", async () => {
+    const upstream = await stalled((stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      // Lively for a while (each message restarts the idle timer), then silent.
+      let sent = 0;
+      const timer = setInterval(() => {
+        stream.write(frame(0, `tick ${++sent}`));
+        if (sent === 5) clearInterval(timer);
+      }, 60);
+      stream.once("close", () => clearInterval(timer));
+    });
+    const proxy = await proxyTo(upstream.url, { streamIdleTimeoutMs: 200 });
+    const [result, ms] = await timed(grpcWebCall(proxy.url, STREAM, { message: helloRequest("Ada") }));
+    assert.equal(result.messages.length, 5, "the idle timer restarts with every message");
+    assert.equal(result.trailers?.["grpc-status"], "14");
+    assert.ok(ms >= 5 * 60 + 195, `ended after ${Math.round(ms)} ms`);
+  });
+
   test("a stream that stalls after its first message ends with DEADLINE_EXCEEDED in a trailer frame", async () => {
     const upstream = await stalled((stream) => {
       stream.respond({ ":status": 200, "content-type": "application/grpc" });
