@@ -2,6 +2,7 @@
 // calls, each ending normally, cancelled by the client, or at its deadline. Every call knows the outcome it
 // must have; anything else is counted as an error, by kind.
 import type http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type GrpcWebResult, grpcWebCall } from "./grpc-web-client.js";
 import { helloRequest } from "./hello-messages.js";
 
@@ -76,6 +77,8 @@ export interface LoadOptions {
   readonly agent: http.Agent;
   /** The number of the first call, so that a soak can run its mix in rounds. */
   readonly first?: number;
+  /** A pause of each worker between its calls, to pace the load; default none. */
+  readonly pauseMs?: number;
 }
 
 export interface LoadResult {
@@ -97,6 +100,7 @@ export async function runMixedLoad(options: LoadOptions): Promise<LoadResult> {
       const outcome = await runCall(options, call);
       count(result.done, name);
       if (outcome !== "ok") count(result.errors, `${name}: ${outcome}`);
+      if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
