@@ -8,7 +8,8 @@ import { type Backend, startBackend } from "./support/backends.js";
 import { type RunningCli, startCli } from "./support/cli-process.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { framedHelloRequest, helloReplies, helloRequest } from "./support/hello-messages.js";
-import { type RunningProxy, startProxy } from "./support/proxy.js";
+import { type ProxiedBackend, startProxiedBackend } from "./support/proxied-backend.js";
+import { startProxy } from "./support/proxy.js";
 import { adminLoad, inProcessLoad, settled } from "./support/proxy-load.js";
 import { RawHttpConnection } from "./support/raw-http.js";
 
@@ -102,20 +103,15 @@ async function settledOn(ops: ProxyOps, calls: number): Promise<void> {
 }
 
 describe("a client that goes away", () => {
-  let backend: Backend;
-  let proxy: RunningProxy;
-  const ops = new ProxyOps({ processMetrics: false });
+  let env: ProxiedBackend;
   before(async () => {
-    backend = await startBackend("connect-node");
-    proxy = await startProxy(backend.url, { ops });
+    env = await startProxiedBackend("connect-node");
   });
-  after(async () => {
-    await proxy?.close();
-    await backend?.close();
-  });
+  after(() => env?.close());
 
   for (const stage of stages) {
     test(`${stage.name}: no call or upstream stream is left, the backend is told, the proxy serves on`, async () => {
+      const { backend, proxy, ops } = env;
       const seenBefore = backend.observations.length;
       const connection = await RawHttpConnection.open(Number(new URL(proxy.url).port));
       await stage.before(connection, { ops, backend });

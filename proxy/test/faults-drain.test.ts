@@ -1,25 +1,13 @@
 // A drain whose grace period is longer than a Node timer can wait.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { ProxyOps } from "../src/index.js";
-import { type Backend, startBackend } from "./support/backends.js";
+import { test } from "node:test";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
-import { type RunningProxy, startProxy } from "./support/proxy.js";
+import { startProxiedBackend } from "./support/proxied-backend.js";
 
-let backend: Backend;
-let proxy: RunningProxy;
-const ops = new ProxyOps({ processMetrics: false });
-before(async () => {
-  backend = await startBackend("connect-node");
-  proxy = await startProxy(backend.url, { ops });
-});
-after(async () => {
-  await proxy?.close();
-  await backend?.close();
-});
-
-test("a grace period of 30 days (beyond a timer's 2^31-1 ms) still lets the call in flight finish", async () => {
+test("a grace period of 30 days (beyond a timer's 2^31-1 ms) still lets the call in flight finish", async (t) => {
+  const { backend, proxy, ops, close } = await startProxiedBackend("connect-node");
+  t.after(close);
   const call = grpcWebCall(proxy.url, "/helloworld.Greeter/SayHello", {
     message: helloRequest("Ada"),
     headers: { "x-sleep-ms": "200" },

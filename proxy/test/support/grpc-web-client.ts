@@ -103,9 +103,6 @@ function webResult(
   rawBody: Buffer,
   body: ParsedWebBody,
 ): GrpcWebResult {
-  const statusSource = body.trailers?.["grpc-status"] === undefined ? headers : body.trailers;
-  const grpcStatus = statusSource["grpc-status"];
-  const grpcMessage = statusSource["grpc-message"];
   return {
     status,
     headers,
@@ -113,6 +110,19 @@ function webResult(
     messages: body.messages,
     trailers: body.trailers,
     trailerFrameCount: body.trailerFrameCount,
+    ...grpcStatusOf(headers, body.trailers),
+  };
+}
+
+/** grpc-status and grpc-message (percent-decoded) from the trailer frame, else from the headers (Trailers-Only). */
+export function grpcStatusOf(
+  headers: IncomingHttpHeaders,
+  trailers: Record<string, string> | undefined,
+): { grpcStatus: number | undefined; grpcMessage: string | undefined } {
+  const source = trailers?.["grpc-status"] === undefined ? headers : trailers;
+  const grpcStatus = source["grpc-status"];
+  const grpcMessage = source["grpc-message"];
+  return {
     grpcStatus: grpcStatus === undefined ? undefined : Number(grpcStatus),
     grpcMessage: grpcMessage === undefined ? undefined : percentDecode(String(grpcMessage)),
   };

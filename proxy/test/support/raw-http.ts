@@ -2,7 +2,7 @@
 // and for seeing exactly what comes back on the same connection, and whether the server closes it.
 import net from "node:net";
 import { Base64Quanta, FrameReader } from "./grpc-web-body.js";
-import { percentDecode } from "./percent-decode.js";
+import { grpcStatusOf } from "./grpc-web-client.js";
 
 export interface RawResponse {
   readonly status: number;
@@ -182,15 +182,11 @@ function grpcWebResponse(status: number, headers: Record<string, string>, body: 
   } else if (contentType.startsWith("application/grpc-web")) {
     frames.push(body, 0);
   }
-  const source = frames.trailers?.["grpc-status"] === undefined ? headers : frames.trailers;
-  const grpcStatus = source["grpc-status"];
-  const grpcMessage = source["grpc-message"];
   return {
     status,
     headers,
     body,
-    grpcStatus: grpcStatus === undefined ? undefined : Number(grpcStatus),
-    grpcMessage: grpcMessage === undefined ? undefined : percentDecode(grpcMessage),
+    ...grpcStatusOf(headers, frames.trailers),
     messages: frames.messages.map((m) => m.data),
   };
 }
