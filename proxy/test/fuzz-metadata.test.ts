@@ -98,7 +98,6 @@ function forward(incoming: IncomingHttpHeaders): OutgoingHttpHeaders {
   return upstreamRequestHeaders(incoming, {
     path: "/helloworld.Greeter/SayHello",
     authority: "127.0.0.1:50051",
-    scheme: "http",
     contentType: "application/grpc+proto",
     timeout: "1S",
     clientAddress: "127.0.0.1",

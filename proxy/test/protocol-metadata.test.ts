@@ -12,7 +12,6 @@ import {
 const ctx: UpstreamRequestContext = {
   path: "/helloworld.Greeter/SayHello",
   authority: "127.0.0.1:50051",
-  scheme: "http",
   contentType: "application/grpc+proto",
   timeout: "4999m",
   clientAddress: "127.0.0.1",
@@ -54,7 +53,7 @@ describe("upstreamRequestHeaders", () => {
 
   test("sets the HTTP/2 pseudo-headers of a gRPC call", () => {
     assert.equal(headers[":method"], "POST");
-    assert.equal(headers[":scheme"], "http");
+    assert.equal(headers[":scheme"], undefined, "the HTTP/2 session sets :scheme for its own transport");
     assert.equal(headers[":authority"], "127.0.0.1:50051");
     assert.equal(headers[":path"], "/helloworld.Greeter/SayHello");
   });

@@ -79,6 +79,20 @@ for (const kind of backendKinds) {
       });
     }
 
+    test("the backend learns the browser's address, host and scheme", async () => {
+      const result = await grpcWebCall(proxy.url, SAY_HELLO, {
+        message: hello("Ada"),
+        headers: { "x-echo-tag": "forwarded" },
+      });
+      assert.equal(result.grpcStatus, 0);
+      const seen = await backend.waitFor(
+        (o) => o.event === "started" && o.metadata["x-echo-tag"] === "forwarded",
+      );
+      assert.equal(seen.metadata["x-forwarded-for"], "127.0.0.1");
+      assert.equal(seen.metadata["x-forwarded-host"], new URL(proxy.url).host);
+      assert.equal(seen.metadata["x-forwarded-proto"], "http");
+    });
+
     test("an error with a non-ASCII message is a Trailers-Only response", async () => {
       const message = "żółw ✓ 100%";
       const result = await grpcWebCall(proxy.url, SAY_HELLO, {

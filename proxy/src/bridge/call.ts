@@ -198,10 +198,10 @@ export class BridgedCall {
     const headers = upstreamRequestHeaders(req.headers, {
       path,
       authority: pool.authority,
-      scheme: "http",
       contentType: upstreamContentType(contentType),
       timeout,
       clientAddress: req.socket.remoteAddress,
+      clientProtocol: (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http",
     });
     let stream: ClientHttp2Stream;
     try {

@@ -5,7 +5,6 @@ export interface UpstreamRequestContext {
   readonly path: string;
   /** Upstream :authority. */
   readonly authority: string;
-  readonly scheme: "http" | "https";
   /** application/grpc[+x] */
   readonly contentType: string;
   /** Encoded remaining grpc-timeout, or undefined. */
@@ -90,7 +89,7 @@ export function upstreamRequestHeaders(
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     ":method": "POST",
-    ":scheme": ctx.scheme,
+    // No :scheme: Node's client sets it from the session (http for h2c, https for TLS).
     ":authority": ctx.authority,
     ":path": ctx.path,
     "content-type": ctx.contentType,
