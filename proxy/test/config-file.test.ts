@@ -211,7 +211,7 @@ describe("config file: with the CLI", () => {
       ].join("\n"),
     );
     assert.deepEqual(cliError(["--config", file]).split("\n"), [
-      `${file}:3:17: upstreams.a.addresses[0]: expected http://host:port, https://host:port or dns:///host:port, got "ftp:" in "ftp://x"`,
+      `${file}:3:17: upstreams.a.addresses[0]: expected http://host:port, https://host:port, dns:///host:port or dns+https:///host:port, got "ftp:" in "ftp://x"`,
       `${file}:4:24: upstreams.a.keepaliveInterval: expected a duration like 500ms, 30s, 5m or 1h, got "soon"`,
       `${file}:6:12: routes[0].match: expected /package.Service/Method, package.Service, package.* or *, got "a.*.b"`,
       `${file}:7:15: routes[0].upstream: no upstream named "b" (upstreams: a)`,

@@ -1,6 +1,6 @@
 // TLS on both sides: browsers reach the proxy over HTTP/2 or HTTP/1.1 on one TLS port (ALPN), the
 // certificate is reloaded when its files change, and the proxy checks (and proves itself to) an
-// https:// backend: CA, server name, client certificate, and the insecure switch.
+// https:// or dns+https:/// backend: CA, server name, client certificate, and the insecure switch.
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
 import http2, { type IncomingHttpHeaders } from "node:http2";
@@ -11,6 +11,7 @@ import tls, { type TLSSocket } from "node:tls";
 import { launchChromium } from "../../testing/browser.js";
 import { waitFor } from "../../testing/net.js";
 import { Code, type ServerOptions } from "../src/index.js";
+import type { Resolver } from "../src/upstream/resolver.js";
 import { createTestCa, type TestCa } from "./support/certificates.js";
 import { startEchoUpstream } from "./support/echo-upstream.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
@@ -226,6 +227,19 @@ describe("upstream TLS", () => {
       upstreamTls: { caFile: ca.certFile, serverName: "greeter.internal" },
     });
     assert.equal(byName.status, Code.OK);
+  });
+
+  test("dns+https:/// connects to each resolved address with TLS, checked against the DNS name", async (t) => {
+    // The certificate names only the DNS name: a check against the resolved 127.0.0.1 would fail.
+    const { port } = new URL(await startTlsBackend(t, ["DNS:greeter.test"]));
+    const upstream = `dns+https:///greeter.test:${port}`;
+    const resolveHost: Resolver = async (host) => (host === "greeter.test" ? ["127.0.0.1"] : []);
+    const trusted = await callThrough(upstream, { resolveHost, upstreamTls: { caFile: ca.certFile } });
+    assert.equal(trusted.status, Code.OK);
+    const wrongCa = createTestCa();
+    t.after(() => wrongCa.remove());
+    const untrusted = await callThrough(upstream, { resolveHost, upstreamTls: { caFile: wrongCa.certFile } });
+    assert.equal(untrusted.status, Code.UNAVAILABLE);
   });
 
   test("mTLS: a backend that requires a client certificate gets the proxy's", async (t) => {

@@ -91,15 +91,29 @@ function address(text: string): UpstreamAddress {
 }
 
 describe("upstream addresses", () => {
-  test("http, https and dns:/// parse; anything else says which forms it takes", () => {
+  test("http, https, dns:/// and dns+https:/// parse; anything else says which forms it takes", () => {
     assert.deepEqual(address("dns:///greeter.default.svc:50051"), {
       kind: "dns",
       host: "greeter.default.svc",
       port: 50051,
+      tls: false,
     });
-    assert.deepEqual(address("dns:///[::1]:50051"), { kind: "dns", host: "::1", port: 50051 });
+    assert.deepEqual(address("dns:///[::1]:50051"), { kind: "dns", host: "::1", port: 50051, tls: false });
+    assert.deepEqual(address("dns+https:///greeter:443"), {
+      kind: "dns",
+      host: "greeter",
+      port: 443,
+      tls: true,
+    });
     assert.equal(address("https://10.0.0.1:443").kind, "static");
-    for (const bad of ["ftp://x:1", "dns://127.0.0.53/x:1", "dns:///x", "http://x:1/prefix", "nope"]) {
+    for (const bad of [
+      "ftp://x:1",
+      "dns://127.0.0.53/x:1",
+      "dns:///x",
+      "dns+http:///x:1",
+      "http://x:1/prefix",
+      "nope",
+    ]) {
       assert.match(String(parseUpstreamAddress(bad)), /expected/, bad);
     }
   });

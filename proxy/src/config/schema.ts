@@ -58,7 +58,7 @@ const servingSettings = {
 
 const UpstreamSchema = Type.Object(
   {
-    /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` for every A/AAAA record of host. */
+    /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` (h2c; `dns+https:///` for TLS) for every A/AAAA record of host. */
     addresses: Type.Array(Type.String(), { minItems: 1 }),
     /** `:authority` sent upstream; default: the host:port of `dns:///` or of the first address. */
     authority: Type.Optional(Type.String({ minLength: 1 })),

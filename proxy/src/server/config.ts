@@ -54,7 +54,7 @@ const FLAGS = {
     key: "upstream",
     env: "GRPC_WEB_BRIDGE_UPSTREAM",
     arg: "URL",
-    help: "the gRPC backend for every call: http://host:port (h2c), https://host:port, or dns:///host:port for every address of host",
+    help: "the gRPC backend for every call: http://host:port (h2c), https://host:port, or dns:///host:port (dns+https:/// for TLS) for every address of host",
   },
   "allowed-origin": {
     key: "allowedOrigins",

@@ -32,7 +32,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   const upstreams = await startUpstreams(settings.routing.upstreams, {
     log: fastify.log,
     resolve: options.resolveHost,
-    tls: (url) => upstreamConnectOptions(url, options.upstreamTls),
+    tls: () => upstreamConnectOptions(options.upstreamTls),
   });
   const cors = new CorsPolicy(settings.allowedOrigins);
   const callLimits = resolveCallLimits(options);

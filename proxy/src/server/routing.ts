@@ -32,7 +32,7 @@ const TUNING_KEYS = [
 
 /** One named upstream. */
 export interface UpstreamOptions extends UpstreamTuning {
-  /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` for every address of host. */
+  /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` (h2c; `dns+https:///` for TLS) for every address of host. */
   readonly addresses: readonly (string | URL)[];
   /** `:authority` of its calls; default: the host:port of the first address. */
   readonly authority?: string;

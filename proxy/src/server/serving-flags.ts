@@ -46,13 +46,13 @@ export const SERVING_FLAGS = {
     key: "upstreamCa",
     env: "GRPC_WEB_BRIDGE_UPSTREAM_CA",
     arg: "FILE",
-    help: "PEM CA(s) that sign https:// upstreams' certificates (default: Node's public CAs)",
+    help: "PEM CA(s) that sign https:// and dns+https:/// upstreams' certificates (default: Node's public CAs)",
   },
   "upstream-cert": {
     key: "upstreamCert",
     env: "GRPC_WEB_BRIDGE_UPSTREAM_CERT",
     arg: "FILE",
-    help: "PEM client certificate for mTLS to https:// upstreams; needs --upstream-key",
+    help: "PEM client certificate for mTLS to https:// and dns+https:/// upstreams; needs --upstream-key",
   },
   "upstream-key": {
     key: "upstreamKey",

@@ -1,7 +1,7 @@
 import type { SecureClientSessionOptions } from "node:http2";
 import { readFileFor } from "./read-file.js";
 
-/** How the proxy checks an `https://` upstream, and proves itself to it (mTLS). */
+/** How the proxy checks an `https://` or `dns+https:///` upstream, and proves itself to it (mTLS). */
 export interface UpstreamTlsOptions {
   /** PEM file of the CA(s) that signed the upstream's certificate; default: Node's public CAs. */
   readonly caFile?: string;
@@ -20,15 +20,13 @@ export const INSECURE_SKIP_VERIFY_WARNING =
   "the backend can read and change every call. Never run this in production; give the backend's CA with --upstream-ca.";
 
 /**
- * The TLS options of the sessions to `upstream`, read once at start-up so a
- * missing file stops the proxy before it serves; undefined when there are none,
- * or for an `http://` (h2c) upstream, which they do not apply to.
+ * The TLS options of the sessions to a TLS upstream, read once at start-up so a
+ * missing file stops the proxy before it serves; undefined when there are none.
  */
 export function upstreamConnectOptions(
-  upstream: URL,
   tls: UpstreamTlsOptions | undefined,
 ): SecureClientSessionOptions | undefined {
-  if (!tls || upstream.protocol !== "https:") return undefined;
+  if (!tls) return undefined;
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new TypeError("an upstream client certificate needs both its certificate and its key file");
   }

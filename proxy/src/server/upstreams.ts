@@ -1,5 +1,6 @@
 import type { SecureClientSessionOptions } from "node:http2";
 import type { FastifyBaseLogger } from "fastify";
+import { usesTls } from "../upstream/address.js";
 import { Balancer } from "../upstream/balancer.js";
 import type { Resolver } from "../upstream/resolver.js";
 import type { PlannedUpstream } from "./routing.js";
@@ -14,8 +15,8 @@ export interface UpstreamsContext {
   readonly log: FastifyBaseLogger;
   /** Resolves `dns:///` hosts; default: the system's resolver. */
   readonly resolve?: Resolver | undefined;
-  /** TLS settings for an upstream, given its first address (read once, at start). */
-  readonly tls?: (url: URL) => SecureClientSessionOptions | undefined;
+  /** TLS settings for an upstream with an `https://` or `dns+https:///` address (read once, at start). */
+  readonly tls?: () => SecureClientSessionOptions | undefined;
 }
 
 /**
@@ -29,8 +30,7 @@ export async function startUpstreams(
 ): Promise<RunningUpstream[]> {
   const running = planned.map(({ name, addresses, authority, tuning }) => {
     const { healthCheckService, dnsRefreshMs, ...pool } = tuning;
-    const first = addresses[0];
-    const connectOptions = first?.kind === "static" ? tls?.(first.url) : undefined;
+    const connectOptions = addresses.some(usesTls) ? tls?.() : undefined;
     const channel = new Balancer({
       name,
       addresses,

@@ -2,10 +2,14 @@
 export type UpstreamAddress =
   /** `http://host:port` (h2c) or `https://host:port`. */
   | { readonly kind: "static"; readonly url: URL }
-  /** `dns:///host:port`: every A/AAAA record of host, resolved again and again. */
-  | { readonly kind: "dns"; readonly host: string; readonly port: number };
+  /**
+   * `dns:///host:port` (h2c) or `dns+https:///host:port` (TLS, checked against host): every A/AAAA
+   * record of host, resolved again and again.
+   */
+  | { readonly kind: "dns"; readonly host: string; readonly port: number; readonly tls: boolean };
 
-export const ADDRESS_FORMS = "http://host:port, https://host:port or dns:///host:port";
+export const ADDRESS_FORMS =
+  "http://host:port, https://host:port, dns:///host:port or dns+https:///host:port";
 
 /** Parses an upstream address; a string says what is wrong with it. */
 export function parseUpstreamAddress(text: string | URL): UpstreamAddress | string {
@@ -15,7 +19,7 @@ export function parseUpstreamAddress(text: string | URL): UpstreamAddress | stri
   } catch {
     return `expected ${ADDRESS_FORMS}, got "${text}"`;
   }
-  if (url.protocol === "dns:") return parseDnsAddress(String(text));
+  if (url.protocol === "dns:" || url.protocol === "dns+https:") return parseDnsAddress(String(text));
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return `expected ${ADDRESS_FORMS}, got "${url.protocol}" in "${text}"`;
   }
@@ -25,15 +29,15 @@ export function parseUpstreamAddress(text: string | URL): UpstreamAddress | stri
   return { kind: "static", url };
 }
 
-const DNS_ADDRESS = /^dns:\/\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+const DNS_ADDRESS = /^dns(\+https)?:\/\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 function parseDnsAddress(text: string): UpstreamAddress | string {
   const match = DNS_ADDRESS.exec(text);
-  const port = Number(match?.[2]);
-  if (!match?.[1] || port < 1 || port > 65535) {
-    return `expected dns:///host:port (three slashes: no DNS server in the address, and a port), got "${text}"`;
+  const port = Number(match?.[3]);
+  if (!match?.[2] || port < 1 || port > 65535) {
+    return `expected dns:///host:port or dns+https:///host:port (three slashes: no DNS server in the address, and a port), got "${text}"`;
   }
-  return { kind: "dns", host: match[1].replace(/^\[(.*)\]$/, "$1"), port };
+  return { kind: "dns", host: match[2].replace(/^\[(.*)\]$/, "$1"), port, tls: match[1] !== undefined };
 }
 
 /** `host:port` as in a URL: an IPv6 address in brackets. */
@@ -41,7 +45,13 @@ export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Whether calls to the address go over TLS, and so need the upstream's TLS settings. */
+export function usesTls(address: UpstreamAddress): boolean {
+  return address.kind === "static" ? address.url.protocol === "https:" : address.tls;
+}
+
 /** What the address looks like in logs and health reports. */
 export function describeAddress(address: UpstreamAddress): string {
-  return address.kind === "static" ? address.url.host : `dns:///${hostPort(address.host, address.port)}`;
+  if (address.kind === "static") return address.url.host;
+  return `${address.tls ? "dns+https" : "dns"}:///${hostPort(address.host, address.port)}`;
 }

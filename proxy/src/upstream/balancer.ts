@@ -3,7 +3,7 @@ import { Code, GrpcError } from "../protocol/status.js";
 import { describeAddress, hostPort, type UpstreamAddress } from "./address.js";
 import type { UpstreamChannel, UpstreamLog } from "./channel.js";
 import { type EjectionOptions, Endpoint } from "./endpoint.js";
-import type { PoolOptions, SessionStates } from "./pool.js";
+import type { PoolOptions, SessionStates, UpstreamTarget } from "./pool.js";
 import { DEFAULT_DNS_REFRESH_MS, HostWatch, type Resolver, systemResolver } from "./resolver.js";
 
 export interface BalancerOptions {
@@ -13,7 +13,7 @@ export interface BalancerOptions {
   /** `:authority` for every address; default: the host:port of the first address. */
   readonly authority?: string;
   readonly pool?: Omit<PoolOptions, "onConnect" | "onConnectFailure">;
-  /** TLS settings of `https://` addresses. */
+  /** TLS settings of `https://` and `dns+https:///` addresses. */
   readonly connectOptions?: SecureClientSessionOptions;
   readonly ejection?: EjectionOptions;
   readonly dnsRefreshMs?: number;
@@ -34,7 +34,7 @@ export class Balancer implements UpstreamChannel {
   readonly #options: BalancerOptions;
   readonly #log: UpstreamLog;
   /** The addresses each entry of `addresses` stands for now, by entry. */
-  readonly #resolved: (readonly URL[])[];
+  readonly #resolved: (readonly UpstreamTarget[])[];
   #endpoints: Endpoint[] = [];
   readonly #byUrl = new Map<string, Endpoint>();
   readonly #byStream = new WeakMap<ClientHttp2Stream, Endpoint>();
@@ -50,7 +50,12 @@ export class Balancer implements UpstreamChannel {
     this.address = options.addresses.map(describeAddress).join(",");
     this.authority =
       options.authority ?? (first.kind === "static" ? first.url.host : hostPort(first.host, first.port));
-    this.#resolved = options.addresses.map((a) => (a.kind === "static" ? [a.url] : []));
+    const { connectOptions } = options;
+    this.#resolved = options.addresses.map((a) =>
+      a.kind === "static"
+        ? [{ url: a.url, ...(a.url.protocol === "https:" && connectOptions && { connectOptions }) }]
+        : [],
+    );
     this.#update();
   }
 
@@ -59,11 +64,19 @@ export class Balancer implements UpstreamChannel {
     for (const [i, address] of this.#options.addresses.entries()) {
       if (address.kind !== "dns") continue;
       const name = describeAddress(address);
+      const scheme = address.tls ? "https" : "http";
+      // The certificate is checked against the name, not the address it resolved to (unless overridden).
+      const connectOptions = address.tls
+        ? { servername: address.host, ...this.#options.connectOptions }
+        : undefined;
       const watch = new HostWatch(address.host, {
         resolve: this.#options.resolve ?? systemResolver,
         intervalMs: this.#options.dnsRefreshMs ?? DEFAULT_DNS_REFRESH_MS,
         onAddresses: (ips) => {
-          this.#resolved[i] = ips.map((ip) => new URL(`http://${hostPort(ip, address.port)}`));
+          this.#resolved[i] = ips.map((ip) => ({
+            url: new URL(`${scheme}://${hostPort(ip, address.port)}`),
+            ...(connectOptions && { connectOptions }),
+          }));
           this.#update();
         },
         onError: (error) => {
@@ -164,17 +177,16 @@ export class Balancer implements UpstreamChannel {
   /** Brings the endpoints in line with the addresses: new ones added, gone ones closed once their calls end. */
   #update(): void {
     if (this.#closed) return;
-    const wanted = new Set(this.#resolved.flat().map((url) => url.href));
+    const wanted = new Set(this.#resolved.flat().map((target) => target.url.href));
     for (const [href, endpoint] of this.#byUrl) {
       if (wanted.has(href)) continue;
       this.#byUrl.delete(href);
       void endpoint.close();
     }
-    for (const url of this.#resolved.flat()) {
-      if (this.#byUrl.has(url.href)) continue;
-      const { pool = {}, ejection = {}, connectOptions } = this.#options;
-      const target = { url, ...(url.protocol === "https:" && connectOptions && { connectOptions }) };
-      this.#byUrl.set(url.href, new Endpoint(target, { pool, ejection, log: this.#log }));
+    for (const target of this.#resolved.flat()) {
+      if (this.#byUrl.has(target.url.href)) continue;
+      const { pool = {}, ejection = {} } = this.#options;
+      this.#byUrl.set(target.url.href, new Endpoint(target, { pool, ejection, log: this.#log }));
     }
     const before = this.#endpoints.map((e) => e.pool.address).join(",");
     this.#endpoints = [...this.#byUrl.values()];
