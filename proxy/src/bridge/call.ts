@@ -53,6 +53,8 @@ export interface CallRequest {
   /** `/package.Service/Method`, without query string. */
   readonly path: string;
   readonly contentType: WebContentType;
+  /** How the browser reached the proxy, for x-forwarded-proto. */
+  readonly clientProtocol: "http" | "https";
   readonly pool: UpstreamChannel;
   readonly limits: CallLimits;
   /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with an error. */
@@ -192,7 +194,7 @@ export class BridgedCall {
   // ---- proxy → backend
 
   #openUpstream(): void {
-    const { req, path, contentType, pool } = this.#call;
+    const { req, path, contentType, clientProtocol, pool } = this.#call;
     let timeout: string | undefined;
     if (this.#deadline !== undefined) timeout = encodeGrpcTimeout(this.#deadline - performance.now());
     const headers = upstreamRequestHeaders(req.headers, {
@@ -201,7 +203,7 @@ export class BridgedCall {
       contentType: upstreamContentType(contentType),
       timeout,
       clientAddress: req.socket.remoteAddress,
-      clientProtocol: (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http",
+      clientProtocol,
     });
     let stream: ClientHttp2Stream;
     try {

@@ -33,10 +33,6 @@ export class WebResponse {
     this.#requestId = requestId;
   }
 
-  get headersSent(): boolean {
-    return this.#res.headersSent;
-  }
-
   /** Response headers of a call whose messages and trailers follow. */
   sendHeaders(metadata: Metadata): void {
     this.#res.writeHead(200, this.#headers(metadata));
@@ -94,14 +90,15 @@ export class WebResponse {
 
   #headers(metadata: Metadata): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = { ...this.#cors, "content-type": this.#contentType };
-    let exposed = `${STATUS_HEADERS}, ${REQUEST_ID}`;
-    for (const [name, value] of metadata) {
-      headers[name] = value;
-      if (!STATUS_NAMES.includes(name) && name !== REQUEST_ID) exposed += `, ${name}`;
-    }
+    for (const [name, value] of metadata) headers[name] = value;
     // After the metadata: a backend echoing the id sends the same one, and the proxy's is the one it logged.
     headers[REQUEST_ID] = this.#requestId;
+    // Only a cross-origin grant needs the list; same-origin pages and non-browser clients read every header.
     if (this.#cors["access-control-allow-origin"] !== undefined) {
+      let exposed = `${STATUS_HEADERS}, ${REQUEST_ID}`;
+      for (const [name] of metadata) {
+        if (!STATUS_NAMES.includes(name) && name !== REQUEST_ID) exposed += `, ${name}`;
+      }
       headers["access-control-expose-headers"] = exposed;
     }
     return headers;

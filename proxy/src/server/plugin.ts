@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { BridgedCall } from "../bridge/call.js";
+import { BridgedCall, type CallRequest } from "../bridge/call.js";
 import { WebResponse } from "../bridge/web-response.js";
 import type { RejectReason } from "../ops/metrics.js";
 import { ProxyOps } from "../ops/ops.js";
@@ -67,7 +67,9 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     reply.hijack();
     if (error.statusCode === 415) {
       ops.metrics.rejected("content_type");
-      unsupportedMediaType(request.raw, reply.raw, cors);
+      const req = request.raw;
+      setHostFromAuthority(req);
+      unsupportedMediaType(req, reply.raw, cors.check(req.headers, isSecure(req)));
       return;
     }
     request.log.error({ err: error }, "gRPC-Web request failed before it reached the proxy");
@@ -106,11 +108,12 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const { raw: req } = request;
     const res = reply.raw;
     setHostFromAuthority(req);
-    const verdict = cors.check(req.headers, isSecure(req));
+    const secure = isSecure(req);
+    const verdict = cors.check(req.headers, secure);
     const contentType = parseWebContentType(req.headers["content-type"]);
     if (!contentType) {
       ops.metrics.rejected("content_type");
-      unsupportedMediaType(req, res, cors);
+      unsupportedMediaType(req, res, verdict);
       return;
     }
     const requestId = requestIdFor(req);
@@ -129,7 +132,8 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     // refusalOf refused every call without an upstream.
     const pool = upstream as UpstreamChannel;
     const tracked = ops.track(request, { requestId, path, upstream: pool.address, text: contentType.text });
-    const call = { req, path, contentType, pool, limits, onDone: tracked.done };
+    const clientProtocol = secure ? "https" : "http";
+    const call: CallRequest = { req, path, contentType, clientProtocol, pool, limits, onDone: tracked.done };
     tracked.run(
       new BridgedCall(intercept ? { ...call, admission: intercept(request, path) } : call, web, res),
     );
@@ -187,9 +191,7 @@ function pathOf(url: string): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
-function unsupportedMediaType(req: IncomingMessage, res: ServerResponse, cors: CorsPolicy): void {
-  setHostFromAuthority(req);
-  const verdict = cors.check(req.headers, isSecure(req));
+function unsupportedMediaType(req: IncomingMessage, res: ServerResponse, verdict: OriginVerdict): void {
   const type = req.headers["content-type"] ?? "none";
   res
     .writeHead(415, {
