@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import cluster from "node:cluster";
 import type { FastifyInstance } from "fastify";
+import { type CliConfig, describeRouting, parseCli } from "./cli/arguments.js";
+import { bufferedStdout } from "./cli/log-destination.js";
+import { superviseWorkers } from "./cli/workers.js";
 import { buildAdminServer } from "./ops/admin.js";
 import { drainAndClose } from "./ops/drain.js";
-import { bufferedStdout } from "./ops/log-destination.js";
 import { ProxyOps } from "./ops/ops.js";
-import { buildServer } from "./server/build.js";
-import { type CliConfig, describeRouting, parseCli } from "./server/config.js";
-import { superviseWorkers } from "./server/workers.js";
+import { buildServer } from "./plugin/build.js";
 
 const parsed = parseCli(process.argv.slice(2), process.env);
 if (parsed.kind === "help") {

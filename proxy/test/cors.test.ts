@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CorsPolicy } from "../src/server/cors.js";
+import { CorsPolicy } from "../src/plugin/cors.js";
 
 describe("CORS policy", () => {
   test("a request without Origin (not a browser) needs no CORS headers", () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { bearerAuth, bearerAuthFromFiles, type CallInterceptor, Code, GrpcError } from "../src/index.js";
-import { interceptorChain, RequestMetadata } from "../src/server/interceptors.js";
+import { interceptorChain, RequestMetadata } from "../src/plugin/interceptors.js";
 import { type EchoUpstream, startEchoUpstream } from "./support/echo-upstream.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";

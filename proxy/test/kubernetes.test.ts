@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { parseCli, USAGE } from "../src/cli/arguments.js";
 import { buildAdminServer, ProxyOps } from "../src/index.js";
-import { parseCli, USAGE } from "../src/server/config.js";
 
 const DIR = new URL("../../deploy/kubernetes/", import.meta.url).pathname;
 const NAME = "grpc-web-bridge";

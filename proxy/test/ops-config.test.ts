@@ -1,7 +1,7 @@
 // The operations flags: admin listener, readiness health check, drain timeout.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseCli, USAGE } from "../src/server/config.js";
+import { parseCli, USAGE } from "../src/cli/arguments.js";
 
 const upstream = ["--upstream", "http://127.0.0.1:50051"];
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { type CliConfig, parseCli } from "../src/server/config.js";
+import { type CliConfig, parseCli } from "../src/cli/arguments.js";
 
 const upstream = ["--upstream", "https://127.0.0.1:50051"];
 const dir = mkdtempSync(join(tmpdir(), "serving-flags-"));

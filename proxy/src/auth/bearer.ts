@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type CryptoKey, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify, type KeyObject } from "jose";
+import type { CallInterceptor } from "../plugin/interceptors.js";
 import { Code, GrpcError } from "../protocol/status.js";
-import type { CallInterceptor } from "../server/interceptors.js";
 
 /** How a bearer token is accepted: it is one of `tokens`, or a JWT that `jwt` verifies. */
 export interface BearerAuthOptions {

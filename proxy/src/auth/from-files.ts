@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
-import type { CallInterceptor } from "../server/interceptors.js";
-import { readFileFor } from "../server/read-file.js";
+import type { CallInterceptor } from "../plugin/interceptors.js";
+import { readFileFor } from "../settings/read-file.js";
 import { bearerAuth } from "./bearer.js";
 
 /** The bearer check as the CLI and config file give it: files, as a Kubernetes Secret mounts them. */

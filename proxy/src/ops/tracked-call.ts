@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { BridgedCall, CallOutcome } from "../bridge/call.js";
+import type { BridgedCall, CallOutcome } from "../call/bridged-call.js";
 import { Code, type GrpcError } from "../protocol/status.js";
 import { type LoggedCall, logCall } from "./access-log.js";
 import type { CallSeries } from "./call-series.js";

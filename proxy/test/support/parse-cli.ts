@@ -1,6 +1,6 @@
 // parseCli's two answers, for tests that expect one of them.
 import assert from "node:assert/strict";
-import { type CliConfig, parseCli } from "../../src/server/config.js";
+import { type CliConfig, parseCli } from "../../src/cli/arguments.js";
 
 /** The config `argv` and `env` make; fails the test on anything else. */
 export function cliConfig(argv: string[], env: NodeJS.ProcessEnv = {}): CliConfig {

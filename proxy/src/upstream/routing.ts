@@ -1,5 +1,5 @@
-import type { ConfigProblem } from "../config/config-file.js";
-import { parseUpstreamAddress, type UpstreamAddress } from "../upstream/address.js";
+import type { ConfigProblem } from "../settings/config-file.js";
+import { parseUpstreamAddress, type UpstreamAddress } from "./address.js";
 import { parseRouteMatch, type Route } from "./routes.js";
 
 /** How the proxy talks to an upstream: for all of them at the top level, or for one in `upstreams`. */

@@ -1,10 +1,10 @@
-import { keyName } from "../config/config-file.js";
 import type { ProxyOps } from "../ops/ops.js";
+import { keyName } from "../settings/config-file.js";
 import type { Resolver } from "../upstream/resolver.js";
+import { planRouting, type RoutingOptions, type RoutingPlan } from "../upstream/routing.js";
+import type { UpstreamTlsOptions } from "../upstream/tls.js";
 import type { CallInterceptor } from "./interceptors.js";
 import type { CallLimitOptions } from "./limits.js";
-import { planRouting, type RoutingOptions, type RoutingPlan } from "./routing.js";
-import type { UpstreamTlsOptions } from "./upstream-tls.js";
 
 /** Options of the Fastify plugin; the CLI and config file map onto these. */
 export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {

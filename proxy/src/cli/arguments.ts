@@ -1,11 +1,16 @@
 import { parseArgs } from "node:util";
-import { type ConfigFileValues, loadConfigFile } from "../config/config-file.js";
-import { durationProblem, positiveDuration, routingFromFile, WHOLE_SERVER } from "../config/file-routing.js";
-import { LOG_LEVELS } from "../config/schema.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcWebProxyOptions } from "../plugin/options.js";
 import { parseDuration } from "../protocol/timeout.js";
+import { type ConfigFileValues, loadConfigFile } from "../settings/config-file.js";
+import {
+  durationProblem,
+  positiveDuration,
+  routingFromFile,
+  WHOLE_SERVER,
+} from "../settings/file-routing.js";
+import { LOG_LEVELS } from "../settings/schema.js";
 import { parseUpstreamAddress } from "../upstream/address.js";
-import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcWebProxyOptions } from "./options.js";
-import type { RoutingOptions, UpstreamTuning } from "./routing.js";
+import type { RoutingOptions, UpstreamTuning } from "../upstream/routing.js";
 import { type Flag, parseServingFlags, SERVING_FLAGS, type ServingSettings } from "./serving-flags.js";
 
 export interface HostPort {

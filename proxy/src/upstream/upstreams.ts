@@ -1,8 +1,8 @@
 import type { SecureClientSessionOptions } from "node:http2";
 import type { FastifyBaseLogger } from "fastify";
-import { usesTls } from "../upstream/address.js";
-import { Balancer } from "../upstream/balancer.js";
-import type { Resolver } from "../upstream/resolver.js";
+import { usesTls } from "./address.js";
+import { Balancer } from "./balancer.js";
+import type { Resolver } from "./resolver.js";
 import type { PlannedUpstream } from "./routing.js";
 
 export interface RunningUpstream {

@@ -1,5 +1,5 @@
 import type { SecureClientSessionOptions } from "node:http2";
-import { readFileFor } from "./read-file.js";
+import { readFileFor } from "../settings/read-file.js";
 
 /** How the proxy checks an `https://` or `dns+https:///` upstream, and proves itself to it (mTLS). */
 export interface UpstreamTlsOptions {

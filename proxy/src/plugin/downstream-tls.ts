@@ -1,7 +1,7 @@
 import { unwatchFile, watchFile } from "node:fs";
 import type { SecureContextOptions } from "node:tls";
 import type { FastifyBaseLogger } from "fastify";
-import { readFileFor } from "./read-file.js";
+import { readFileFor } from "../settings/read-file.js";
 
 /** TLS for browsers: with it the public port speaks HTTP/2 and HTTP/1.1, chosen by ALPN. */
 export interface DownstreamTlsOptions {

@@ -1,20 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { BridgedCall, type CallRequest } from "../bridge/call.js";
-import { WebResponse } from "../bridge/web-response.js";
+import { BridgedCall, type CallRequest } from "../call/bridged-call.js";
+import { WebResponse } from "../call/web-response.js";
 import type { RejectReason } from "../ops/metrics.js";
 import { ProxyOps } from "../ops/ops.js";
 import { requestIdFor } from "../ops/request-id.js";
 import { parseWebContentType, responseContentType } from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
 import type { UpstreamChannel } from "../upstream/channel.js";
+import { RouteTable } from "../upstream/routes.js";
+import { INSECURE_SKIP_VERIFY_WARNING, upstreamConnectOptions } from "../upstream/tls.js";
+import { startUpstreams } from "../upstream/upstreams.js";
 import { CorsPolicy, type OriginVerdict } from "./cors.js";
 import { interceptorChain } from "./interceptors.js";
 import { CallAdmission, resolveCallLimits } from "./limits.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
-import { RouteTable } from "./routes.js";
-import { INSECURE_SKIP_VERIFY_WARNING, upstreamConnectOptions } from "./upstream-tls.js";
-import { startUpstreams } from "./upstreams.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
 const GRPC_PATH = "/:service/:method";

@@ -1,19 +1,19 @@
 import { accessSync, constants } from "node:fs";
 import { availableParallelism } from "node:os";
 import { bearerAuthFromFiles } from "../auth/from-files.js";
-import type { ConfigFile } from "../config/schema.js";
-import { parseDuration } from "../protocol/timeout.js";
-import type { ServerOptions } from "./build.js";
-import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "./connection-limits.js";
-import type { CallInterceptor } from "./interceptors.js";
+import type { ServerOptions } from "../plugin/build.js";
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "../plugin/connection-limits.js";
+import type { CallInterceptor } from "../plugin/interceptors.js";
 import {
   DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_MAX_RESPONSE_MESSAGE_BYTES,
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-} from "./limits.js";
-import type { UpstreamTlsOptions } from "./upstream-tls.js";
+} from "../plugin/limits.js";
+import { parseDuration } from "../protocol/timeout.js";
+import type { ConfigFile } from "../settings/schema.js";
+import type { UpstreamTlsOptions } from "../upstream/tls.js";
 
 /** A command-line flag, its environment variable and its config file key. */
 export interface Flag {

@@ -31,7 +31,7 @@ const upstreamSettings = {
 const file = Type.String({ minLength: 1, description: "a file path" });
 const count = Type.Integer({ minimum: 1 });
 
-/** TLS both ways, bearer auth, limits and timeouts, workers: the keys of proxy/src/server/serving-flags.ts. */
+/** TLS both ways, bearer auth, limits and timeouts, workers: the keys of cli/serving-flags.ts. */
 const servingSettings = {
   tlsCert: Type.Optional(file),
   tlsKey: Type.Optional(file),

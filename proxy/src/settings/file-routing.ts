@@ -5,7 +5,7 @@ import {
   type RoutingOptions,
   type UpstreamOptions,
   type UpstreamTuning,
-} from "../server/routing.js";
+} from "../upstream/routing.js";
 import type { ConfigFileValues, ConfigProblem, KeyPath } from "./config-file.js";
 import type { UpstreamEntry } from "./schema.js";
 
