@@ -56,7 +56,7 @@ const quick: Sizes = {
   idleCycles: 3,
 };
 
-const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,C,D] [--workloads unary,rate,...]
+const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,R,C,D] [--workloads unary,rate,...]
        [--backend connect|grpc-js] [--front-node-flag FLAG]... [--proxy-cli PATH] [--proxy-arg ARG]... [--readme]`;
 
 export function parseOptions(argv: string[]): Options {
@@ -65,7 +65,7 @@ export function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: "boolean", default: false },
       rounds: { type: "string" },
-      setups: { type: "string", default: "A,B,C,D" },
+      setups: { type: "string", default: "A,B,R,C,D" },
       workloads: { type: "string" },
       backend: { type: "string", default: "connect" },
       "front-node-flag": { type: "string", multiple: true, default: [] },
@@ -83,7 +83,7 @@ export function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error(`--rounds must be a positive integer\n${usage}`);
   const setups = values.setups.split(",").map((id) => id.trim().toUpperCase());
-  const unknownSetup = setups.find((id) => !["A", "B", "C", "D"].includes(id));
+  const unknownSetup = setups.find((id) => !["A", "B", "R", "C", "D"].includes(id));
   if (unknownSetup) throw new Error(`unknown setup "${unknownSetup}"\n${usage}`);
   if (values.backend !== "connect" && values.backend !== "grpc-js") {
     throw new Error(`--backend must be connect or grpc-js\n${usage}`);

@@ -61,7 +61,7 @@ class Table {
 
   render(setups: SetupId[], workloads: Workload[], options: Options): string {
     const lines: string[] = [];
-    const header = ["metric", ...setups.map((id) => id), "C/A", "C/B"];
+    const header = ["metric", ...setups.map((id) => id), "C/A", "C/B", "C/R"];
     for (const workload of workloads) {
       const present = setups.filter((id) =>
         this.samples.some((s) => s.setup === id && s.workload === workload.id),
@@ -75,7 +75,7 @@ class Table {
         if (spreads.every((s) => !Number.isFinite(s.median))) continue;
         const cells = spreads.map((s) => cell(s, this.rounds));
         lines.push(
-          `| ${[metric.label, ...cells, ratio(median("C"), median("A")), ratio(median("C"), median("B"))].join(" | ")} |`,
+          `| ${[metric.label, ...cells, ratio(median("C"), median("A")), ratio(median("C"), median("B")), ratio(median("C"), median("R"))].join(" | ")} |`,
         );
       }
       if (workload.id === "rate") lines.push(...this.addedLatencyRows(setups));
@@ -91,7 +91,7 @@ class Table {
         const added = spread(this.addedVsA(id, "rate", key));
         return Number.isFinite(added.median) ? `${format(added.median)} (best ${format(added.min)})` : "–";
       });
-      return `| added ${key.replace("Ms", "")} ms vs A | ${cells.join(" | ")} | | |`;
+      return `| added ${key.replace("Ms", "")} ms vs A | ${cells.join(" | ")} | | | |`;
     });
   }
 

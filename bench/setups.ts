@@ -1,4 +1,4 @@
-// The four setups the bench compares, each started as its own pinned processes.
+// The five setups the bench compares, each started as its own pinned processes.
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import {
   waitForPort,
 } from "./procs/pinned.js";
 
-export type SetupId = "A" | "B" | "C" | "D";
+export type SetupId = "A" | "B" | "R" | "C" | "D";
 export type BackendKind = "connect" | "grpc-js";
 
 export interface SetupSpec {
@@ -55,6 +55,7 @@ export const DEFAULT_PROXY_CLI = fileURLToPath(new URL("../proxy/dist/cli.js", i
 export const specs: Record<SetupId, SetupSpec> = {
   A: { id: "A", title: "A direct (connect-node gRPC-Web, no hop)", protocol: "grpc-web", text: false },
   B: { id: "B", title: "B peer (@grpc-web/proxy)", protocol: "grpc-web", text: true },
+  R: { id: "R", title: "R bare pass-through (the floor)", protocol: "grpc-web", text: true },
   C: { id: "C", title: "C ours (grpc-web-bridge)", protocol: "grpc-web", text: true },
   D: { id: "D", title: "D native (gRPC straight to the backend)", protocol: "grpc", text: false },
 };
@@ -91,8 +92,8 @@ export async function start(id: SetupId, options: StartOptions): Promise<Running
   }
   const front = await BenchProcess.start(
     (port) =>
-      id === "B"
-        ? spawnBenchScript(FRONT_CPU, "B-front", "fronts/peer.ts", [String(port), backend.url], flags)
+      id === "B" || id === "R"
+        ? spawnBenchScript(FRONT_CPU, `${id}-front`, frontScript[id], [String(port), backend.url], flags)
         : spawnPinned(FRONT_CPU, "C-front", [
             ...flags,
             options.proxyCli,
@@ -113,6 +114,8 @@ export async function start(id: SetupId, options: StartOptions): Promise<Running
   };
   return { spec, origin: front.url, front, backend, greeter: backend, stop };
 }
+
+const frontScript = { B: "fronts/peer.ts", R: "fronts/bare.ts" };
 
 const backendScript: Record<BackendKind, string> = {
   connect: "greeter/connect-backend.ts",

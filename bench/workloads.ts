@@ -139,6 +139,7 @@ export const workloads: Workload[] = [
     applies: (spec) => spec.id !== "D",
     freshProcesses: true,
     metrics: [
+      { key: "startRssMiB", label: "front RSS MiB at start, before any call" },
       { key: "rssKiBPerStream", label: "front RSS KiB/stream" },
       { key: "heapKiBPerStream", label: "of which JS heap KiB/stream" },
       { key: "leftOpen", label: "upstream calls left open" },
@@ -277,6 +278,7 @@ async function idle(setup: Running, s: Sizes): Promise<Measurement> {
       frontMemory: () => frontMemory(front),
       greeter: setup.greeter,
     });
+  const atStart = await frontMemory(front);
   // A small first cycle warms code paths and pools up, so the measured ones see the steady state.
   await cycle(Math.ceil(s.idleStreams / 10));
   const cycles = [];
@@ -287,6 +289,7 @@ async function idle(setup: Running, s: Sizes): Promise<Measurement> {
   const notOpened = cycles.reduce((sum, c) => sum + s.idleStreams - c.opened, 0);
   return {
     values: {
+      startRssMiB: atStart.rss / MiB,
       rssKiBPerStream: (rss(first.open) - rss(first.before)) / 1024 / s.idleStreams,
       heapKiBPerStream: (heap(first.open) - heap(first.before)) / 1024 / s.idleStreams,
       leftOpen: last.leftOpen,

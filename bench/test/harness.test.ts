@@ -8,7 +8,7 @@ import { runStreams } from "../load/streams.js";
 import { closedLoop, type UnaryPlan } from "../load/unary.js";
 import { meterWindow } from "../load/window.js";
 import { CpuMeter, rssBytes } from "../procs/usage.js";
-import { DEFAULT_PROXY_CLI, type Running, start } from "../setups.js";
+import { DEFAULT_PROXY_CLI, type Running, type StartOptions, start } from "../setups.js";
 import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
 
 const noMeter = new CpuMeter(new Map());
@@ -35,19 +35,27 @@ async function withCaller<T>(
 }
 
 describe("bench harness", () => {
-  let direct: Running;
-  let native: Running;
+  const ids = ["A", "R", "D"] as const;
+  const running = new Map<(typeof ids)[number], Running>();
   before(async () => {
-    [direct, native] = await Promise.all([
-      start("A", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI, proxyArgs: [] }),
-      start("D", { backend: "connect", frontNodeFlags: [], proxyCli: DEFAULT_PROXY_CLI, proxyArgs: [] }),
-    ]);
+    const options: StartOptions = {
+      backend: "connect",
+      frontNodeFlags: [],
+      proxyCli: DEFAULT_PROXY_CLI,
+      proxyArgs: [],
+    };
+    await Promise.all(ids.map(async (id) => running.set(id, await start(id, options))));
   });
-  after(() => Promise.all([direct?.stop(), native?.stop()]));
+  after(() => Promise.all([...running.values()].map((setup) => setup.stop())));
+  const setupOf = (id: (typeof ids)[number]): Running => {
+    const setup = running.get(id);
+    assert.ok(setup, `setup ${id} started`);
+    return setup;
+  };
 
-  for (const id of ["A", "D"] as const) {
+  for (const id of ids) {
     it(`${id}: counts verified unary calls and never a wrong reply`, async () => {
-      const setup = id === "A" ? direct : native;
+      const setup = setupOf(id);
       const options = { origin: setup.origin, protocol: setup.spec.protocol, connections: 4 };
       const good = await withCaller(options, (caller) =>
         closedLoop(caller, unaryPlan(unaryReply("test")), 4),
@@ -61,7 +69,7 @@ describe("bench harness", () => {
     });
 
     it(`${id}: a server stream delivers and verifies every reply`, async () => {
-      const setup = id === "A" ? direct : native;
+      const setup = setupOf(id);
       const shape = { replies: 1000, replyBytes: 1024 };
       const result = await withCaller(
         { origin: setup.origin, protocol: setup.spec.protocol, connections: 2 },
@@ -82,20 +90,44 @@ describe("bench harness", () => {
     });
   }
 
-  it("A: idle streams open end to end and none is left running after the clients close", async () => {
-    const front = direct.front;
-    assert.ok(front);
-    const cycle = await idleCycle({
-      origin: direct.origin,
-      path: paths.serverStream,
-      requestFrame: helloRequestFrame(IDLE_NAME),
-      expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
-      streams: 20,
-      frontMemory: async () => ({ rss: rssBytes(front.pid), heap: undefined }),
-      greeter: direct.greeter,
-    });
-    assert.equal(cycle.opened, 20);
-    assert.equal(cycle.leftOpen, 0);
-    assert.ok(cycle.open.rss > 0);
+  it("R: a grpc-web-text stream delivers and verifies every reply", async () => {
+    const setup = setupOf("R");
+    const shape = { replies: 1000, replyBytes: 1024 };
+    const result = await withCaller(
+      { origin: setup.origin, protocol: "grpc-web", connections: 1, text: true },
+      (caller) =>
+        runStreams(
+          caller,
+          {
+            path: paths.serverStream,
+            requestFrame: helloRequestFrame(streamName(shape)),
+            expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
+            concurrency: 1,
+          },
+          noMeter,
+        ),
+    );
+    assert.equal(result.firstFailure, undefined);
+    assert.equal(result.messages, shape.replies);
   });
+
+  for (const id of ["A", "R"] as const) {
+    it(`${id}: idle streams open end to end and none is left running after the clients close`, async () => {
+      const setup = setupOf(id);
+      const front = setup.front;
+      assert.ok(front);
+      const cycle = await idleCycle({
+        origin: setup.origin,
+        path: paths.serverStream,
+        requestFrame: helloRequestFrame(IDLE_NAME),
+        expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
+        streams: 20,
+        frontMemory: async () => ({ rss: rssBytes(front.pid), heap: undefined }),
+        greeter: setup.greeter,
+      });
+      assert.equal(cycle.opened, 20);
+      assert.equal(cycle.leftOpen, 0);
+      assert.ok(cycle.open.rss > 0);
+    });
+  }
 });
