@@ -1,5 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { type CryptoKey, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify, type KeyObject } from "jose";
+import {
+  type CryptoKey,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  jwtVerify,
+  type KeyObject,
+} from "jose";
 import type { CallInterceptor } from "../plugin/interceptors.js";
 import { Code, GrpcError } from "../protocol/status.js";
 
@@ -14,8 +22,10 @@ export interface BearerAuthOptions {
     readonly issuer?: string | readonly string[];
     /** Required `aud` claim. */
     readonly audience?: string | readonly string[];
-    /** Leeway for `exp` and `nbf`, in seconds; default 30. */
+    /** Leeway for `exp`, `nbf` and `iat`, in seconds; default 30. */
     readonly clockToleranceSeconds?: number;
+    /** Accept tokens without an `exp` claim, which are valid for ever once leaked; default false. */
+    readonly allowNoExpiry?: boolean;
   };
 }
 
@@ -37,6 +47,19 @@ const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
 /**
+ * What a refused token tells the browser: one fixed text per cause, so a caller learns nothing of the
+ * verifier's internals (jose's own reason goes to the log, as the error's cause).
+ */
+export const TOKEN_REFUSALS = {
+  missing: "this call needs an authorization: Bearer <token> header",
+  invalid: "the bearer token is not valid",
+  expired: "the bearer token is not valid: it has expired",
+  notYetValid: "the bearer token is not valid: it is not valid yet",
+  noExpiry: "the bearer token is not valid: it has no expiry (exp)",
+  claims: "the bearer token is not valid: its claims are not accepted",
+} as const;
+
+/**
  * An interceptor that lets a call in only with `authorization: Bearer <token>`
  * where the token is on the list or is a JWT signed by the key, unexpired, with
  * the required issuer and audience. Anything else is UNAUTHENTICATED. The header
@@ -56,26 +79,40 @@ export function bearerAuth(options: BearerAuthOptions): CallInterceptor {
     clockTolerance: jwt.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
     ...(jwt.issuer !== undefined && { issuer: asArray(jwt.issuer) }),
     ...(jwt.audience !== undefined && { audience: asArray(jwt.audience) }),
+    ...(jwt.allowNoExpiry !== true && { requiredClaims: ["exp"] }),
   };
 
   return async ({ metadata }) => {
     const header = metadata.get("authorization");
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
-    if (token === undefined) {
-      return new GrpcError(Code.UNAUTHENTICATED, "this call needs an authorization: Bearer <token> header");
-    }
+    if (token === undefined) return new GrpcError(Code.UNAUTHENTICATED, TOKEN_REFUSALS.missing);
     if (known(token)) return undefined;
-    if (!jwt || !verifyOptions) return new GrpcError(Code.UNAUTHENTICATED, "the bearer token is not valid");
+    if (!jwt || !verifyOptions) return new GrpcError(Code.UNAUTHENTICATED, TOKEN_REFUSALS.invalid);
     try {
-      await jwtVerify(token, jwt.key, verifyOptions);
-      return undefined;
+      const { payload } = await jwtVerify(token, jwt.key, verifyOptions);
+      return issuedInTheFuture(payload, verifyOptions.clockTolerance as number);
     } catch (error) {
-      return new GrpcError(
-        Code.UNAUTHENTICATED,
-        `the bearer token is not valid: ${(error as Error).message}`,
-      );
+      return new GrpcError(Code.UNAUTHENTICATED, refusalText(error), { cause: error });
     }
   };
+}
+
+/** jose checks `iat` only against a maximum age; a token dated ahead of the clock was not issued yet. */
+function issuedInTheFuture({ iat }: JWTPayload, toleranceSeconds: number): GrpcError | undefined {
+  if (iat === undefined || iat <= Date.now() / 1000 + toleranceSeconds) return undefined;
+  return new GrpcError(Code.UNAUTHENTICATED, TOKEN_REFUSALS.notYetValid, {
+    cause: new Error(`"iat" claim ${iat} is in the future`),
+  });
+}
+
+function refusalText(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return TOKEN_REFUSALS.expired;
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf") return TOKEN_REFUSALS.notYetValid;
+    if (error.claim === "exp" && error.reason === "missing") return TOKEN_REFUSALS.noExpiry;
+    return TOKEN_REFUSALS.claims;
+  }
+  return TOKEN_REFUSALS.invalid;
 }
 
 function digest(token: string): Buffer {

@@ -32,8 +32,9 @@ export class GrpcError extends Error {
   override readonly name = "GrpcError";
   readonly code: number;
 
-  constructor(code: number, message: string) {
-    super(message);
+  /** `cause` is for the operator's log: what a browser sees is `message` alone. */
+  constructor(code: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.code = code;
   }
 }
