@@ -112,41 +112,58 @@ describe("upstreamRequestHeaders", () => {
     assert.equal(upstreamRequestHeaders(browser, { ...ctx, timeout: undefined })["grpc-timeout"], undefined);
   });
 
-  test("x-forwarded-for is the client address, appended to an incoming chain", () => {
-    assert.equal(headers["x-forwarded-for"], "127.0.0.1");
-    const behindProxy = upstreamRequestHeaders({ "x-forwarded-for": "203.0.113.7, 10.0.0.1" }, ctx);
-    assert.equal(behindProxy["x-forwarded-for"], "203.0.113.7, 10.0.0.1, 127.0.0.1");
+  test("a status on a request never goes upstream: it is what servers answer", () => {
+    const sent = upstreamRequestHeaders(
+      { "grpc-status": "0", "grpc-message": "fine", "grpc-status-details-bin": "AAAA" },
+      ctx,
+    );
+    for (const name of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) {
+      assert.equal(sent[name], undefined, name);
+    }
+  });
+
+  const forwarding = {
+    host: "internal:8080",
+    forwarded: "for=203.0.113.7;proto=https",
+    via: "1.1 edge",
+    "x-real-ip": "203.0.113.7",
+    "x-forwarded-for": "203.0.113.7, 10.0.0.1",
+    "x-forwarded-host": "app.example",
+    "x-forwarded-proto": "https",
+    "x-forwarded-port": "443",
+    "x-forwarded-prefix": "/api",
+  };
+  const trusted = { ...ctx, clientProtocol: "http", trustForwarded: true } as const;
+
+  test("untrusted (the default): a client's forwarding headers are replaced with what the proxy saw", () => {
+    const sent = upstreamRequestHeaders(forwarding, { ...ctx, clientProtocol: "http" });
+    assert.equal(sent["x-forwarded-for"], "127.0.0.1");
+    assert.equal(sent["x-forwarded-host"], "internal:8080");
+    assert.equal(sent["x-forwarded-proto"], "http");
+    for (const name of ["forwarded", "via", "x-real-ip", "x-forwarded-port", "x-forwarded-prefix"]) {
+      assert.equal(sent[name], undefined, name);
+    }
+    assert.equal(headers["x-forwarded-host"], "web.example:8080");
+    assert.equal(headers["x-forwarded-proto"], undefined, "no scheme when the proxy does not know it");
+  });
+
+  test("trusted: x-forwarded-for is appended to, and the other forwarding headers are kept as they came", () => {
+    const sent = upstreamRequestHeaders(forwarding, trusted);
+    assert.equal(sent["x-forwarded-for"], "203.0.113.7, 10.0.0.1, 127.0.0.1");
+    assert.equal(sent["x-forwarded-host"], "app.example");
+    assert.equal(sent["x-forwarded-proto"], "https");
+    for (const name of ["forwarded", "via", "x-real-ip", "x-forwarded-port", "x-forwarded-prefix"] as const) {
+      assert.equal(sent[name], forwarding[name], name);
+    }
     const unknownPeer = upstreamRequestHeaders(
       { "x-forwarded-for": "203.0.113.7" },
-      { ...ctx, clientAddress: undefined },
+      { ...trusted, clientAddress: undefined },
     );
     assert.equal(unknownPeer["x-forwarded-for"], "203.0.113.7");
     assert.equal(
       upstreamRequestHeaders({}, { ...ctx, clientAddress: undefined })["x-forwarded-for"],
       undefined,
     );
-  });
-
-  test("x-forwarded-host is the browser's Host, unless a proxy in front already set it", () => {
-    assert.equal(headers["x-forwarded-host"], "web.example:8080");
-    const behindProxy = upstreamRequestHeaders(
-      { host: "internal:8080", "x-forwarded-host": "app.example" },
-      ctx,
-    );
-    assert.equal(behindProxy["x-forwarded-host"], "app.example");
-  });
-
-  test("x-forwarded-proto is the browser's scheme when known, unless a proxy in front already set it", () => {
-    assert.equal(headers["x-forwarded-proto"], undefined);
-    assert.equal(
-      upstreamRequestHeaders({}, { ...ctx, clientProtocol: "https" })["x-forwarded-proto"],
-      "https",
-    );
-    const behindProxy = upstreamRequestHeaders(
-      { "x-forwarded-proto": "https" },
-      { ...ctx, clientProtocol: "http" },
-    );
-    assert.equal(behindProxy["x-forwarded-proto"], "https");
   });
 
   test("grpc-accept-encoding is identity unless the client sent its own", () => {
@@ -191,18 +208,36 @@ describe("responseMetadata", () => {
     assert.deepEqual(responseMetadata(trailers), Object.entries(trailers));
   });
 
-  test("joins a merged duplicate with commas, but gives each set-cookie its own pair", () => {
-    const pairs = responseMetadata({
-      "x-dup": ["a", "b"] as unknown as string,
-      "set-cookie": ["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "b=2"],
-      "x-gone": undefined,
-    });
+  test("joins a merged duplicate with commas, but gives each set-cookie its own pair when cookies pass", () => {
+    const pairs = responseMetadata(
+      {
+        "x-dup": ["a", "b"] as unknown as string,
+        "set-cookie": ["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "b=2"],
+        "x-gone": undefined,
+      },
+      true,
+    );
     assert.deepEqual(pairs, [
       ["x-dup", "a, b"],
       ["set-cookie", "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"],
       ["set-cookie", "b=2"],
     ]);
   });
+});
+
+test("responseMetadata: a backend's CORS headers never pass, nor its cookies unless they are let through", () => {
+  const fromBackend = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-credentials": "true",
+    "access-control-expose-headers": "set-cookie",
+    "set-cookie": ["session=1"],
+    "x-kept": "yes",
+  };
+  assert.deepEqual(responseMetadata(fromBackend), [["x-kept", "yes"]]);
+  assert.deepEqual(responseMetadata(fromBackend, true), [
+    ["set-cookie", "session=1"],
+    ["x-kept", "yes"],
+  ]);
 });
 
 describe("against node's real http2, over loopback", () => {

@@ -10,8 +10,14 @@ export interface UpstreamRequestContext {
   /** Encoded remaining grpc-timeout, or undefined. */
   readonly timeout: string | undefined;
   readonly clientAddress: string | undefined;
-  /** The scheme the browser used to reach the proxy; sets x-forwarded-proto unless a proxy in front already did. */
+  /** The scheme the browser used to reach the proxy, for x-forwarded-proto. */
   readonly clientProtocol?: "http" | "https";
+  /**
+   * Whether the client is a proxy of the operator's whose forwarding headers tell the truth: then they are kept
+   * and x-forwarded-for is appended to. Default false: a browser's own forwarding headers are dropped and replaced
+   * with what this proxy saw, so a caller cannot pose as another address, host or scheme.
+   */
+  readonly trustForwarded?: boolean;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1, RFC 2616 §13.5.1, RFC 7540 §3.2.1's HTTP2-Settings of an h2c upgrade): they
@@ -45,6 +51,22 @@ const NOT_FORWARDED_UPSTREAM: ReadonlySet<string> = new Set([
   // they are the backend's only record of which site made the call (CSRF checks, audit), as behind Envoy.
   "access-control-request-method",
   "access-control-request-headers",
+  // A status is what a server answers; on a request it means nothing, and servers that log it are misled.
+  "grpc-status",
+  "grpc-message",
+  "grpc-status-details-bin",
+]);
+
+/** Headers by which proxies in front tell where a request came from; believed only from a trusted client. */
+const FORWARDING: ReadonlySet<string> = new Set([
+  "forwarded",
+  "via",
+  "x-real-ip",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-forwarded-prefix",
 ]);
 
 // doc/PROTOCOL-HTTP2.md Header-Name: 1*( %x30-39 / %x61-7A / "_" / "-" / "." ). This also drops pseudo-headers
@@ -77,10 +99,10 @@ function forwardedFor(
   return earlier ? `${earlier}, ${clientAddress}` : clientAddress;
 }
 
-/** Browser request headers → HTTP/2 request headers for the upstream: drops hop-by-hop and HTTP/1-only headers,
- *  re-sets content-type and grpc-timeout, adds the pseudo-headers, te: trailers (doc/PROTOCOL-HTTP2.md: "used to
- *  detect incompatible proxies"; some servers reject calls without it), x-forwarded-for (appended to an incoming
- *  one), x-forwarded-host and x-forwarded-proto (kept when a proxy in front set them), and
+/** Browser request headers → HTTP/2 request headers for the upstream: drops hop-by-hop and HTTP/1-only headers and
+ *  a request's grpc-status, re-sets content-type and grpc-timeout, adds the pseudo-headers, te: trailers
+ *  (doc/PROTOCOL-HTTP2.md: "used to detect incompatible proxies"; some servers reject calls without it),
+ *  x-forwarded-for, x-forwarded-host and x-forwarded-proto (see `trustForwarded`), and
  *  grpc-accept-encoding: identity unless the client sent one, so the backend does not compress messages for a
  *  client that cannot decompress them. One new object, built once. */
 export function upstreamRequestHeaders(
@@ -96,13 +118,15 @@ export function upstreamRequestHeaders(
     te: "trailers",
   };
   const listed = namesListedIn(incoming.connection);
+  const trusted = ctx.trustForwarded === true;
   for (const name of Object.keys(incoming)) {
     if (NOT_FORWARDED_UPSTREAM.has(name) || listed?.has(name) || !GRPC_METADATA_NAME.test(name)) continue;
+    if (!trusted && FORWARDING.has(name)) continue;
     const value = incoming[name];
     if (value !== undefined) headers[name] = value;
   }
   if (ctx.timeout !== undefined) headers["grpc-timeout"] = ctx.timeout;
-  const xff = forwardedFor(incoming["x-forwarded-for"], ctx.clientAddress);
+  const xff = forwardedFor(trusted ? incoming["x-forwarded-for"] : undefined, ctx.clientAddress);
   if (xff !== undefined) headers["x-forwarded-for"] = xff;
   if (incoming.host !== undefined) headers["x-forwarded-host"] ??= incoming.host;
   if (ctx.clientProtocol !== undefined) headers["x-forwarded-proto"] ??= ctx.clientProtocol;
@@ -117,14 +141,22 @@ const NOT_RETURNED_DOWNSTREAM: ReadonlySet<string> = new Set([
   "content-length",
 ]);
 
+/** CORS is the proxy's to grant: a backend's access-control-* would widen what the operator allowed. */
+const CORS_PREFIX = "access-control-";
+
 /** Upstream response headers (or trailers) → [name, value] pairs to send to the browser: drops pseudo-headers,
- *  content-type, content-length, hop-by-hop; keeps grpc-status/grpc-message/grpc-status-details-bin/-bin keys
- *  verbatim; array values (node merges duplicates) become one comma-joined value — except set-cookie, one pair per
- *  cookie, because a cookie's Expires date has a comma of its own. */
-export function responseMetadata(headers: IncomingHttpHeaders): Array<[string, string]> {
+ *  content-type, content-length, hop-by-hop and access-control-*, and set-cookie unless `passSetCookie`; keeps
+ *  grpc-status/grpc-message/grpc-status-details-bin/-bin keys verbatim; array values (node merges duplicates)
+ *  become one comma-joined value — except set-cookie, one pair per cookie, because a cookie's Expires date has a
+ *  comma of its own. */
+export function responseMetadata(
+  headers: IncomingHttpHeaders,
+  passSetCookie = false,
+): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const name of Object.keys(headers)) {
-    if (name.startsWith(":") || NOT_RETURNED_DOWNSTREAM.has(name)) continue;
+    if (name.startsWith(":") || NOT_RETURNED_DOWNSTREAM.has(name) || name.startsWith(CORS_PREFIX)) continue;
+    if (name === "set-cookie" && !passSetCookie) continue;
     const value = headers[name];
     if (value === undefined) continue;
     if (typeof value === "string") pairs.push([name, value]);
