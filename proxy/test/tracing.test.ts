@@ -366,6 +366,45 @@ describe("call spans over OTLP/HTTP", () => {
     assert.equal(receiver.spans[0]?.attributes.get("grpc_web.transport"), "websocket");
   });
 
+  test("a call refused before routing has no upstream, and one with a path that is not a method no service", async () => {
+    const warnings: string[] = [];
+    const log: TracingLog = {
+      warn: (_fields, message) => warnings.push(message),
+      error: (_fields, message) => warnings.push(message),
+    };
+    const tracing = await startFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, log);
+    for (const path of ["/a.B/C", "/favicon.ico"]) {
+      tracing
+        .startCall({ path, headers: {}, transport: "http/1.1", upstream: undefined })
+        .end({
+          code: Code.UNIMPLEMENTED,
+          message: `no route for ${path}`,
+          bytesIn: 0,
+          bytesOut: 0,
+          cause: "route",
+        });
+    }
+    await tracing.shutdown();
+    tracer = undefined;
+    assert.deepEqual(
+      receiver.spans.map((span) => ({ name: span.name, attributes: Object.fromEntries(span.attributes) })),
+      ["a.B/C", "favicon.ico"].map((name) => ({
+        name,
+        attributes: {
+          "rpc.system": "grpc",
+          ...(name === "a.B/C" && { "rpc.service": "a.B", "rpc.method": "C" }),
+          "grpc_web.transport": "http/1.1",
+          "rpc.grpc.status_code": Code.UNIMPLEMENTED,
+          "grpc_web.request.bytes": 0,
+          "grpc_web.response.bytes": 0,
+          "grpc_web.cause": "route",
+          "error.type": "UNIMPLEMENTED",
+        },
+      })),
+    );
+    assert.deepEqual(warnings, []);
+  });
+
   test("a browser span that was not sampled is not sampled here either, and its trace still goes upstream", async () => {
     const tracing = await startFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
     const span = tracing.startCall({

@@ -89,21 +89,16 @@ class OtelCallTracer implements CallTracer {
     const { path } = call;
     const slash = path.lastIndexOf("/");
     const parent = this.#propagator.extract(ROOT_CONTEXT, call.headers, defaultTextMapGetter);
+    const attributes: Attributes = { [ATTR_RPC_SYSTEM]: "grpc", [ATTR_TRANSPORT]: call.transport };
+    // A call refused for its path may have no service in it, and one refused before routing has no upstream
+    // (the SDK warns of an undefined attribute).
+    if (slash > 0) {
+      attributes[ATTR_RPC_SERVICE] = path.slice(1, slash);
+      attributes[ATTR_RPC_METHOD] = path.slice(slash + 1);
+    }
+    if (call.upstream !== undefined) attributes[ATTR_UPSTREAM] = call.upstream;
     // The proxy's side of the call is a client of the backend, which sees this span as its parent.
-    const span = this.#tracer.startSpan(
-      path.slice(1),
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          [ATTR_RPC_SYSTEM]: "grpc",
-          [ATTR_RPC_SERVICE]: path.slice(1, slash),
-          [ATTR_RPC_METHOD]: path.slice(slash + 1),
-          [ATTR_TRANSPORT]: call.transport,
-          [ATTR_UPSTREAM]: call.upstream,
-        },
-      },
-      parent,
-    );
+    const span = this.#tracer.startSpan(path.slice(1), { kind: SpanKind.CLIENT, attributes }, parent);
     return new OtelCallSpan(span);
   }
 

@@ -11,8 +11,8 @@ export interface TracedCall {
   /** The browser's request headers: its `traceparent` and `tracestate`, if any, make the span's parent. */
   readonly headers: IncomingHttpHeaders;
   readonly transport: CallTransport;
-  /** The upstream's name. */
-  readonly upstream: string;
+  /** The upstream's name; undefined for a call the proxy refuses before routing it. */
+  readonly upstream: string | undefined;
 }
 
 /** How a call ended, as its span records it. */
