@@ -374,15 +374,13 @@ describe("call spans over OTLP/HTTP", () => {
     };
     const tracing = await startFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }, log);
     for (const path of ["/a.B/C", "/favicon.ico"]) {
-      tracing
-        .startCall({ path, headers: {}, transport: "http/1.1", upstream: undefined })
-        .end({
-          code: Code.UNIMPLEMENTED,
-          message: `no route for ${path}`,
-          bytesIn: 0,
-          bytesOut: 0,
-          cause: "route",
-        });
+      tracing.startCall({ path, headers: {}, transport: "http/1.1", upstream: undefined }).end({
+        code: Code.UNIMPLEMENTED,
+        message: `no route for ${path}`,
+        bytesIn: 0,
+        bytesOut: 0,
+        cause: "route",
+      });
     }
     await tracing.shutdown();
     tracer = undefined;
