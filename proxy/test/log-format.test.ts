@@ -21,11 +21,11 @@ async function startProxyProcess(
   format: LogFormat,
   upstream: string,
 ): Promise<{ url: string; stop: () => Promise<string> }> {
-  const { FORCE_COLOR: _, ...env } = process.env;
+  // CI set, as on CI: pino-pretty would take it for a terminal that shows colors.
   const child: ChildProcess = spawn(
     process.execPath,
     ["--conditions=source", "--import", "tsx", PROXY, format, upstream],
-    { stdio: ["ignore", "pipe", "pipe"], env },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
   );
   let stdout = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk));
@@ -118,7 +118,7 @@ describe("the pretty format", () => {
   /** A logger in the pretty format without colors, and what it wrote. */
   async function prettyLogger(): Promise<{ logger: pino.Logger; written: string[] }> {
     const written: string[] = [];
-    const options = await loggerOptions("pretty", "info", { write: (line) => written.push(line) });
+    const options = await loggerOptions("pretty", "info", { write: (line) => written.push(line) }, false);
     return { logger: pino({ level: options.level }, options.stream), written };
   }
 
@@ -153,6 +153,20 @@ describe("the pretty format", () => {
       written[0] ?? "",
       /INFO: r1\[2J \/a\.B\/CFAKE INFO: forged RESOURCE_EXHAUSTED \(limit\) 0\.5 ms 0 B in, 0 B out answered by the proxy\n$/,
     );
+  });
+
+  test("colors the status when asked to", async () => {
+    const written: string[] = [];
+    const options = await loggerOptions("pretty", "info", { write: (line) => written.push(line) }, true);
+    const logger = pino({ level: options.level }, options.stream);
+    const call = { reqId: "r", path: "/a.B/C", durationMs: 1, bytesIn: 0, bytesOut: 0, upstream: "b" };
+    logger.info({ ...call, grpcCode: "OK" }, "call");
+    logger.info({ ...call, grpcCode: "INTERNAL" }, "call");
+    // Inside the message's own color: each status opens its color and goes back to the message's after it.
+    const GREEN = "\u001b[32m";
+    const RED = "\u001b[31m";
+    assert.ok(written[0]?.includes(` ${GREEN}OK\u001b[`), JSON.stringify(written[0]));
+    assert.ok(written[1]?.includes(` ${RED}INTERNAL\u001b[`), JSON.stringify(written[1]));
   });
 
   test("is the default on a terminal only", () => {

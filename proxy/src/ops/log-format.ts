@@ -31,10 +31,19 @@ export async function loggerOptions(
   format: LogFormat,
   level: string,
   destination: DestinationStream,
+  colors = defaultColors(),
 ): Promise<LoggerOptions> {
   if (format === "json") return { level, stream: destination };
   const { prettyFactory } = await import("pino-pretty");
-  return { level, stream: new PrettyLines(prettyFactory, destination) };
+  return { level, stream: new PrettyLines(prettyFactory, destination, colors) };
+}
+
+/**
+ * Colors on a terminal unless NO_COLOR (no-color.org) is set. pino-pretty's own
+ * guess also turns them on wherever CI is set, into logs that are files.
+ */
+function defaultColors(): boolean {
+  return process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 }
 
 type Prettify = (log: object) => string;
@@ -45,9 +54,17 @@ class PrettyLines implements DestinationStream {
   readonly #line: Prettify;
   readonly #accessLine: Prettify;
 
-  constructor(factory: (options: PrettyOptions) => Prettify, destination: DestinationStream) {
+  constructor(
+    factory: (options: PrettyOptions) => Prettify,
+    destination: DestinationStream,
+    colors: boolean,
+  ) {
     this.#destination = destination;
-    const common: PrettyOptions = { ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" };
+    const common: PrettyOptions = {
+      colorize: colors,
+      ignore: "pid,hostname",
+      translateTime: "SYS:HH:MM:ss.l",
+    };
     this.#line = factory(common);
     // Everything the access line says is in its message: its fields would take a line each.
     this.#accessLine = factory({ ...common, hideObject: true, messageFormat: accessLine });
