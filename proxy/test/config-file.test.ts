@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { dieWithTest } from "../../testing/lifeline.js";
 import { freePort, waitFor } from "../../testing/net.js";
 import { parseCli } from "../src/cli/arguments.js";
 import { Code } from "../src/index.js";
@@ -285,10 +286,11 @@ describe("config file: the real CLI", () => {
     child = spawn(process.execPath, ["--import", "tsx", cli, "--config", file], {
       stdio: ["ignore", "pipe", "pipe"],
     });
+    dieWithTest(child);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
-    await waitFor(() => (output.includes("proxying gRPC-Web") ? true : undefined), 15_000);
+    await waitFor(() => (output.includes("proxying gRPC-Web") ? true : undefined), 60_000); // a bound only (see cli-process.ts)
     const url = `http://127.0.0.1:${port}`;
     const hello = await grpcWebCall(url, "/helloworld.Greeter/SayHello", { message: helloRequest("Ada") });
     assert.deepEqual(helloReplies(hello.messages), [greetingFrom("127.0.0.2")]);

@@ -2,6 +2,7 @@
 // proxy's own memory (RSS) apart from the test's, or its signals and exit.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { dieWithTest } from "../../../testing/lifeline.js";
 import { freePort, waitFor } from "../../../testing/net.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
@@ -34,6 +35,7 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  dieWithTest(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
@@ -46,7 +48,7 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
         (r) => r.ok || undefined,
         () => undefined,
       ),
-    15_000,
+    60_000, // a bound, not an expectation: tsx compiling the CLI on a loaded 2-core machine took over 15 s
   );
   return { child, url: `http://127.0.0.1:${port}`, adminUrl, exited, log: () => output };
 }
