@@ -66,7 +66,7 @@ export interface CallRequest {
 export type CallState =
   /** The request body is arriving; the interceptors may be deciding meanwhile. */
   | "reading"
-  /** The body is whole; the interceptors have not decided yet. */
+  /** The body has ended; the interceptors have not decided yet. */
   | "admitting"
   /** Sent to the backend; no response headers yet. */
   | "upstream"
@@ -190,6 +190,8 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
 
   requestEnd(): void {
     if (this.#state !== "reading") return;
+    // Nothing more comes from the browser: a bad body is answered on a connection that can be kept.
+    this.#state = "admitting";
     const error = this.#decoder?.end();
     if (error) {
       this.end({ kind: "error", error, cause: MALFORMED });
@@ -201,8 +203,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     this.#body = body;
-    if (this.#admission) this.#state = "admitting";
-    else this.#send();
+    if (!this.#admission) this.#send();
   }
 
   browserGone(): void {
