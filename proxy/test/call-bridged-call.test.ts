@@ -246,8 +246,8 @@ describe("a bridged call, hook by hook", () => {
       error: new GrpcError(Code.RESOURCE_EXHAUSTED, "tenant over quota"),
       cause: { kind: "interceptor", interceptor: "1 (quota)" },
     };
-    const { call, browser, upstream, outcome } = sentCall({ admission: Promise.resolve(refusal) });
-    assert.equal(call.state, "admitting", "the body waits for the verdict");
+    const { call, browser, upstream, outcome } = sentCall({ interception: Promise.resolve(refusal) });
+    assert.equal(call.state, "intercepting", "the body waits for the verdict");
     const result = await outcome;
     assert.equal(result.code, Code.RESOURCE_EXHAUSTED);
     assert.deepEqual(result.cause, { kind: "interceptor", interceptor: "1 (quota)" });
@@ -261,7 +261,7 @@ describe("a bridged call, hook by hook", () => {
       error: new GrpcError(Code.UNAUTHENTICATED, "no token"),
       cause: { kind: "interceptor", interceptor: "1" },
     };
-    const { listener, browser, upstream, outcome } = startCall({ admission: Promise.resolve(refusal) });
+    const { listener, browser, upstream, outcome } = startCall({ interception: Promise.resolve(refusal) });
     listener.requestData(REQUEST.subarray(0, 2));
     await outcome;
     assert.equal(browser.last?.kind === "trailersOnly" && browser.last.closeConnection, true);
@@ -272,12 +272,12 @@ describe("a bridged call, hook by hook", () => {
 
   test("an interceptor that lets the call through before the body ends: sent at the body's end", async () => {
     let admit: (r: Refusal | undefined) => void = () => {};
-    const admission = new Promise<Refusal | undefined>((resolve) => {
+    const interception = new Promise<Refusal | undefined>((resolve) => {
       admit = resolve;
     });
-    const { call, listener, upstream } = startCall({ admission });
+    const { call, listener, upstream } = startCall({ interception });
     admit(undefined);
-    await admission;
+    await interception;
     await Promise.resolve();
     assert.equal(call.state, "reading");
     assert.equal(upstream.sent.length, 0);

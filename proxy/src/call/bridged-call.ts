@@ -58,7 +58,7 @@ export interface CallRequest {
   readonly clientProtocol: "http" | "https";
   readonly limits: CallLimits;
   /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with a refusal. */
-  readonly admission?: Promise<Refusal | undefined>;
+  readonly interception?: Promise<Refusal | undefined>;
   readonly observer?: CallObserver;
 }
 
@@ -67,7 +67,7 @@ export type CallState =
   /** The request body is arriving; the interceptors may be deciding meanwhile. */
   | "reading"
   /** The body has ended; the interceptors have not decided yet. */
-  | "admitting"
+  | "intercepting"
   /** Sent to the backend; no response headers yet. */
   | "upstream"
   /** The backend's response headers went to the browser; its messages flow through. */
@@ -119,7 +119,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   readonly #tracker: FrameBoundaryTracker;
   #state: CallState = "reading";
   /** Pending while the interceptors decide; undefined once they let the call through (or when there are none). */
-  #admission: Promise<Refusal | undefined> | undefined;
+  #interception: Promise<Refusal | undefined> | undefined;
   #deadline: number | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -154,7 +154,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   }
 
   start(): void {
-    const { headers, limits, admission } = this.#request;
+    const { headers, limits, interception } = this.#request;
     this.#browser.listen(this);
     const requested = parseGrpcTimeout(single(headers["grpc-timeout"]));
     if (requested instanceof GrpcError) {
@@ -168,9 +168,9 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     }
     const idleMs = limits.streamIdleTimeoutMs;
     if (idleMs !== undefined) this.#idleTimer = setTimeout(BridgedCall.#idle, idleMs, this, idleMs);
-    if (admission) {
-      this.#admission = admission;
-      void admission.then((refusal) => this.admitted(refusal));
+    if (interception) {
+      this.#interception = interception;
+      void interception.then((refusal) => this.intercepted(refusal));
     }
   }
 
@@ -191,7 +191,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   requestEnd(): void {
     if (this.#state !== "reading") return;
     // Nothing more comes from the browser: a bad body is answered on a connection that can be kept.
-    this.#state = "admitting";
+    this.#state = "intercepting";
     const error = this.#decoder?.end();
     if (error) {
       this.end({ kind: "error", error, cause: MALFORMED });
@@ -203,7 +203,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     this.#body = body;
-    if (!this.#admission) this.#send();
+    if (!this.#interception) this.#send();
   }
 
   browserGone(): void {
@@ -217,11 +217,11 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   }
 
   /** The interceptors' verdict. */
-  admitted(refusal: Refusal | undefined): void {
+  intercepted(refusal: Refusal | undefined): void {
     if (this.#state === "done") return;
-    this.#admission = undefined;
+    this.#interception = undefined;
     if (refusal) this.end({ kind: "error", error: refusal.error, cause: refusal.cause });
-    else if (this.#state === "admitting") this.#send();
+    else if (this.#state === "intercepting") this.#send();
   }
 
   // ---- proxy → backend

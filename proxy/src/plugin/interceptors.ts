@@ -73,10 +73,12 @@ export class RequestMetadata {
 }
 
 /** Runs the interceptors of one call in order; the first refusal wins, and names its interceptor. */
-export type Interception = (request: FastifyRequest, method: string) => Promise<Refusal | undefined>;
+export type InterceptorChain = (request: FastifyRequest, method: string) => Promise<Refusal | undefined>;
 
 /** The interceptors as one step, or undefined when there are none: then calls pay nothing for them. */
-export function interceptorChain(interceptors: readonly CallInterceptor[] = []): Interception | undefined {
+export function interceptorChain(
+  interceptors: readonly CallInterceptor[] = [],
+): InterceptorChain | undefined {
   if (interceptors.length === 0) return undefined;
   const chain = [...interceptors];
   const causes = chain.map(interceptorCause);

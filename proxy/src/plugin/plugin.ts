@@ -145,7 +145,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
         clientAddress: req.socket.remoteAddress,
         clientProtocol: secure ? "https" : "http",
         limits,
-        ...(intercept && { admission: intercept(request, path) }),
+        ...(intercept && { interception: intercept(request, path) }),
         observer: tracked,
       },
       web,
