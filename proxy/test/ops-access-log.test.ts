@@ -69,9 +69,10 @@ describe("access log and request ids", () => {
     const line = lineOf("req-42");
     assert.equal(line.level, 30);
     assert.equal(line.path, SAY_HELLO);
-    assert.equal(line.upstream, new URL(backend.url).host);
+    assert.equal(line.upstream, "default", "the upstream's name, not its address");
     assert.equal(line.grpcCode, "OK");
     assert.equal(line.grpcStatus, 0);
+    assert.equal(line.cause, "backend");
     assert.equal(line.bytesIn, 5 + hello.length);
     assert.equal(
       line.bytesOut,
@@ -88,10 +89,12 @@ describe("access log and request ids", () => {
   test("a failed call logs the backend's code; a refused one logs the proxy's, with no upstream", async () => {
     await call({ headers: { "x-request-id": "req-fail", "x-fail-code": "5" } });
     assert.equal(lineOf("req-fail").grpcCode, "NOT_FOUND");
+    assert.equal(lineOf("req-fail").cause, "backend");
     await call({ headers: { "x-request-id": "req-route" } }, "/helloworld.Greeter/No-Such");
     const refused = lineOf("req-route");
     assert.equal(refused.grpcCode, "UNIMPLEMENTED");
     assert.equal(refused.upstream, undefined);
+    assert.equal(refused.cause, "route");
   });
 
   test("a valid incoming x-request-id goes to the backend, back to the browser, and into the log", async () => {

@@ -49,7 +49,8 @@ describe("/healthz and /readyz", () => {
       draining: false,
       upstreams: [
         {
-          address: new URL(backend.url).host,
+          name: "default",
+          addresses: new URL(backend.url).host,
           connected: false,
           sessions: { connecting: 0, connected: 0, retiring: 0 },
           activeStreams: 0,
@@ -64,8 +65,13 @@ describe("/healthz and /readyz", () => {
     assert.equal(up.status, 200);
     assert.equal(up.body.ready, true);
     assert.deepEqual(
-      up.body.upstreams.map(({ address, ready, connected }) => ({ address, ready, connected })),
-      [{ address: new URL(backend.url).host, ready: true, connected: true }],
+      up.body.upstreams.map(({ name, addresses, ready, connected }) => ({
+        name,
+        addresses,
+        ready,
+        connected,
+      })),
+      [{ name: "default", addresses: new URL(backend.url).host, ready: true, connected: true }],
     );
 
     await backend.close();

@@ -1,24 +1,34 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import http2, { type ClientHttp2Stream, type Http2Session, type IncomingHttpHeaders } from "node:http2";
+import type { IncomingHttpHeaders } from "node:http";
 import { Base64Decoder } from "../protocol/base64.js";
 import { upstreamContentType, type WebContentType } from "../protocol/content-type.js";
 import { FrameBoundaryTracker, RequestBodyReader } from "../protocol/frame.js";
 import { responseMetadata, upstreamRequestHeaders } from "../protocol/metadata.js";
-import {
-  Code,
-  codeFromHttpStatus,
-  codeFromRstCode,
-  GrpcError,
-  messageFromNonGrpcReply,
-} from "../protocol/status.js";
+import { Code, codeFromHttpStatus, GrpcError, messageFromNonGrpcReply } from "../protocol/status.js";
 import { effectiveTimeout, encodeGrpcTimeout, parseGrpcTimeout } from "../protocol/timeout.js";
-import { neverSent, type UpstreamChannel } from "../upstream/channel.js";
-import type { WebResponse } from "./web-response.js";
+import {
+  BACKEND,
+  type CallCause,
+  type CallOutcome,
+  CLIENT_GONE,
+  DEADLINE,
+  limitCause,
+  MALFORMED,
+  type Refusal,
+  SHUTDOWN,
+  UPSTREAM_FAILURE,
+} from "./outcome.js";
+import {
+  type BrowserListener,
+  type BrowserSide,
+  statusMetadata,
+  type UpstreamListener,
+  type UpstreamSide,
+} from "./ports.js";
 
-const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE, NGHTTP2_NO_ERROR } = http2.constants;
-const END_STREAM = 0x1;
 /** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
 const NON_GRPC_BODY_LIMIT = 1024;
+/** A stream the backend never saw is sent once more, never twice. */
+const MAX_ATTEMPTS = 2;
 
 export interface CallLimits {
   readonly maxMessageBytes: number;
@@ -31,376 +41,400 @@ export interface CallLimits {
   readonly streamIdleTimeoutMs: number | undefined;
 }
 
-/** What a finished call reports, for logs and metrics. */
-export interface CallOutcome {
-  readonly code: number;
-  /** True when the browser went away before the call ended. */
-  readonly clientGone: boolean;
-  /** True when the request reached the backend; false when the proxy refused it first. */
-  readonly forwarded: boolean;
-  /** Request bytes sent to the backend (gRPC frames, decoded in text mode). */
-  readonly bytesIn: number;
-  /** Response DATA bytes from the backend passed on to the browser (before base64 in text mode). */
-  readonly bytesOut: number;
-  /** Complete response messages passed on. */
-  readonly messagesOut: number;
-  /** `performance.now()` when the backend's response headers arrived, if they did. */
-  readonly respondedAt: number | undefined;
+/** Told once, when a call has ended. */
+export interface CallObserver {
+  callEnded(outcome: CallOutcome): void;
 }
 
 export interface CallRequest {
-  readonly req: IncomingMessage;
+  /** The browser's request headers: metadata, grpc-timeout, grpc-encoding. */
+  readonly headers: IncomingHttpHeaders;
   /** `/package.Service/Method`, without query string. */
   readonly path: string;
   readonly contentType: WebContentType;
+  /** The address of the browser's connection, for x-forwarded-for. */
+  readonly clientAddress: string | undefined;
   /** How the browser reached the proxy, for x-forwarded-proto. */
   readonly clientProtocol: "http" | "https";
-  readonly pool: UpstreamChannel;
   readonly limits: CallLimits;
-  /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with an error. */
-  readonly admission?: Promise<GrpcError | undefined>;
-  readonly onDone?: (outcome: CallOutcome) => void;
+  /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with a refusal. */
+  readonly interception?: Promise<Refusal | undefined>;
+  readonly observer?: CallObserver;
+}
+
+/** Where a call is; each hook acts only in the states it belongs to. */
+export type CallState =
+  /** The request body is arriving; the interceptors may be deciding meanwhile. */
+  | "reading"
+  /** The body has ended; the interceptors have not decided yet. */
+  | "intercepting"
+  /** Sent to the backend; no response headers yet. */
+  | "upstream"
+  /** The backend's response headers went to the browser; its messages flow through. */
+  | "streaming"
+  /** The backend answered with something that is not gRPC (an HTML error page): its start becomes the message. */
+  | "non_grpc"
+  | "done";
+
+/** How a call ends: every path goes through `end`. */
+export type Ending =
+  /** The backend's status in its trailers, after its messages. */
+  | { readonly kind: "trailers"; readonly trailers: IncomingHttpHeaders }
+  /** The backend's status in its response headers, with no message (Trailers-Only). */
+  | { readonly kind: "trailers_only"; readonly headers: IncomingHttpHeaders }
+  /**
+   * A status the proxy generated. `atBoundary`: the bytes passed on end on a frame boundary even
+   * though the response's frames do not (a bad frame was held back).
+   */
+  | {
+      readonly kind: "error";
+      readonly error: GrpcError;
+      readonly cause: CallCause;
+      readonly atBoundary?: boolean;
+    }
+  /** The browser went away. */
+  | { readonly kind: "client_gone" };
+
+/** A non-gRPC reply's status and the start of its body. */
+interface NonGrpcReply {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: Buffer[];
+  bytes: number;
 }
 
 /**
- * One gRPC-Web call translated to one native gRPC call. The request body is
- * read whole first — over fetch it is a single message, checked frame by frame
- * before it is buffered — so a refused stream can be retried and a bad body
- * never reaches the backend. The response streams through frame by frame.
+ * One gRPC-Web call translated to one native gRPC call, driven by its two sides' hooks: the
+ * browser's (`BrowserListener`) and the backend's (`UpstreamListener`). The request body is read
+ * whole first — over fetch it is a single message, checked frame by frame before it is buffered —
+ * so a stream the backend never saw can be sent again and a bad body never reaches the backend.
+ * The response streams through frame by frame.
  */
-export class BridgedCall {
-  readonly #call: CallRequest;
-  readonly #web: WebResponse;
-  readonly #res: ServerResponse;
+export class BridgedCall implements BrowserListener, UpstreamListener {
+  readonly #request: CallRequest;
+  readonly #browser: BrowserSide;
+  readonly #upstream: UpstreamSide;
   readonly #reader: RequestBodyReader;
   readonly #decoder: Base64Decoder | undefined;
   readonly #tracker: FrameBoundaryTracker;
+  #state: CallState = "reading";
+  /** Pending while the interceptors decide; undefined once they let the call through (or when there are none). */
+  #interception: Promise<Refusal | undefined> | undefined;
   #deadline: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
-  #admitted = true;
+  /** The whole request body, once read. */
   #body: Buffer | undefined;
-  #upstream: ClientHttp2Stream | undefined;
-  #session: Http2Session | undefined;
-  #retried = false;
+  /** Streams opened to the backend for this call. */
+  #attempts = 0;
   #respondedAt: number | undefined;
-  #bytesOut = 0;
   #trailers: IncomingHttpHeaders | undefined;
-  /** Set when the upstream answered with something that is not gRPC. */
-  #nonGrpc: { status: number; contentType: string | undefined; body: Buffer[]; bytes: number } | undefined;
-  #upstreamError: Error | undefined;
-  #waitingForDrain = false;
-  #done = false;
+  /** In the non_grpc state. */
+  #nonGrpc: NonGrpcReply | undefined;
+  /** The backend's stream is paused until the browser drains. */
+  #paused = false;
+  #bytesOut = 0;
 
-  constructor(call: CallRequest, web: WebResponse, res: ServerResponse) {
-    this.#call = call;
-    this.#web = web;
-    this.#res = res;
-    const { req, limits } = call;
-    const encoding = req.headers["grpc-encoding"];
+  constructor(request: CallRequest, browser: BrowserSide, upstream: UpstreamSide) {
+    this.#request = request;
+    this.#browser = browser;
+    this.#upstream = upstream;
+    const { headers, limits } = request;
+    const encoding = headers["grpc-encoding"];
     this.#reader = new RequestBodyReader({
       maxMessageBytes: limits.maxMessageBytes,
       compressed: encoding !== undefined && encoding !== "identity",
     });
-    this.#decoder = call.contentType.text ? new Base64Decoder() : undefined;
+    this.#decoder = request.contentType.text ? new Base64Decoder() : undefined;
     this.#tracker = new FrameBoundaryTracker(limits.maxResponseMessageBytes);
   }
 
+  get state(): CallState {
+    return this.#state;
+  }
+
   start(): void {
-    const { req, limits } = this.#call;
-    this.#res.once("close", this.#onClientClose);
-    const requested = parseGrpcTimeout(single(req.headers["grpc-timeout"]));
+    const { headers, limits, interception } = this.#request;
+    this.#browser.listen(this);
+    const requested = parseGrpcTimeout(single(headers["grpc-timeout"]));
     if (requested instanceof GrpcError) {
-      this.#fail(requested, true);
+      this.end({ kind: "error", error: requested, cause: MALFORMED });
       return;
     }
     const timeoutMs = effectiveTimeout(requested ?? limits.defaultTimeoutMs, limits.maxTimeoutMs);
     if (timeoutMs !== undefined) {
       this.#deadline = performance.now() + timeoutMs;
-      this.#timer = setTimeout(this.#onDeadline, timeoutMs, timeoutMs);
+      this.#deadlineTimer = setTimeout(BridgedCall.#deadlinePassed, timeoutMs, this, timeoutMs);
     }
     const idleMs = limits.streamIdleTimeoutMs;
-    if (idleMs !== undefined) this.#idleTimer = setTimeout(this.#onIdle, idleMs, idleMs);
-    const { admission } = this.#call;
-    if (admission) {
-      this.#admitted = false;
-      admission.then(this.#onAdmission);
+    if (idleMs !== undefined) this.#idleTimer = setTimeout(BridgedCall.#idle, idleMs, this, idleMs);
+    if (interception) {
+      this.#interception = interception;
+      void interception.then((refusal) => this.intercepted(refusal));
     }
-    req.on("data", this.#onRequestData);
-    req.once("end", this.#onRequestEnd);
   }
 
   // ---- browser → proxy
 
-  readonly #onRequestData = (chunk: Buffer): void => {
-    if (this.#done) return;
+  requestData(chunk: Buffer): void {
+    if (this.#state !== "reading") return;
     this.#idleTimer?.refresh();
     const bytes = this.#decoder ? this.#decoder.push(chunk) : chunk;
     if (bytes instanceof GrpcError) {
-      this.#fail(bytes, true);
+      this.end({ kind: "error", error: bytes, cause: MALFORMED });
       return;
     }
     const error = this.#reader.push(bytes);
-    if (error) this.#fail(error, true);
-  };
+    if (error) this.end({ kind: "error", error, cause: requestBodyCause(error) });
+  }
 
-  readonly #onRequestEnd = (): void => {
-    if (this.#done) return;
+  requestEnd(): void {
+    if (this.#state !== "reading") return;
+    // Nothing more comes from the browser: a bad body is answered on a connection that can be kept.
+    this.#state = "intercepting";
     const error = this.#decoder?.end();
     if (error) {
-      this.#fail(error);
+      this.end({ kind: "error", error, cause: MALFORMED });
       return;
     }
     const body = this.#reader.end();
     if (body instanceof GrpcError) {
-      this.#fail(body);
+      this.end({ kind: "error", error: body, cause: requestBodyCause(body) });
       return;
     }
     this.#body = body;
-    if (this.#admitted) this.#openUpstream();
-  };
+    if (!this.#interception) this.#send();
+  }
 
-  readonly #onAdmission = (refusal: GrpcError | undefined): void => {
-    if (this.#done) return;
-    if (refusal) {
-      // Before the body's end, the connection is closed after the answer, so the rest is never read.
-      this.#fail(refusal, this.#body === undefined);
-      return;
-    }
-    this.#admitted = true;
-    if (this.#body !== undefined) this.#openUpstream();
-  };
+  browserGone(): void {
+    if (this.#state !== "done") this.end({ kind: "client_gone" });
+  }
 
-  readonly #onClientClose = (): void => {
-    if (this.#done) return;
-    this.#done = true;
-    this.#cleanup();
-    this.#cancelUpstream();
-    this.#report(Code.CANCELLED, true);
-  };
+  browserDrained(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#upstream.resume();
+  }
 
-  readonly #onDeadline = (timeoutMs: number): void => {
-    this.#timer = undefined;
-    this.#fail(new GrpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded at the proxy`));
-  };
-
-  readonly #onIdle = (idleMs: number): void => {
-    this.#idleTimer = undefined;
-    this.#fail(
-      new GrpcError(Code.UNAVAILABLE, `no bytes either way for ${idleMs} ms: the proxy ended the call`),
-    );
-  };
+  /** The interceptors' verdict. */
+  intercepted(refusal: Refusal | undefined): void {
+    if (this.#state === "done") return;
+    this.#interception = undefined;
+    if (refusal) this.end({ kind: "error", error: refusal.error, cause: refusal.cause });
+    else if (this.#state === "intercepting") this.#send();
+  }
 
   // ---- proxy → backend
 
-  #openUpstream(): void {
-    const { req, path, contentType, clientProtocol, pool } = this.#call;
+  #send(): void {
+    const { headers, path, contentType, clientAddress, clientProtocol } = this.#request;
     let timeout: string | undefined;
     if (this.#deadline !== undefined) timeout = encodeGrpcTimeout(this.#deadline - performance.now());
-    const headers = upstreamRequestHeaders(req.headers, {
+    const outgoing = upstreamRequestHeaders(headers, {
       path,
-      authority: pool.authority,
+      authority: this.#upstream.authority,
       contentType: upstreamContentType(contentType),
       timeout,
-      clientAddress: req.socket.remoteAddress,
+      clientAddress,
       clientProtocol,
     });
-    let stream: ClientHttp2Stream;
+    this.#state = "upstream";
     try {
-      // On a retry, #upstream is the stream that failed: the pool sends this one elsewhere if it can.
-      stream = pool.request(headers, this.#upstream);
+      this.#upstream.send(outgoing, this.#body as Buffer, this);
     } catch (error) {
-      // An upstream with no address says so; node:http2 validates header names and values synchronously.
-      this.#fail(
+      // An upstream with no address says so; node:http2 checks header names and values before sending.
+      this.end(
         error instanceof GrpcError
-          ? error
-          : new GrpcError(Code.INTERNAL, `cannot forward the request: ${(error as Error).message}`),
+          ? { kind: "error", error, cause: UPSTREAM_FAILURE }
+          : {
+              kind: "error",
+              error: new GrpcError(Code.INTERNAL, `cannot forward the request: ${(error as Error).message}`),
+              cause: MALFORMED,
+            },
       );
       return;
     }
-    this.#upstream = stream;
-    // Node detaches a stream from its session on close; keep it to tell a lost connection from a reset.
-    this.#session = stream.session;
-    stream.on("response", this.#onResponse);
-    stream.on("data", this.#onData);
-    stream.once("trailers", this.#onTrailers);
-    stream.once("error", this.#onError);
-    stream.once("close", this.#onClose);
-    stream.end(this.#body);
+    this.#attempts++;
   }
 
   // ---- backend → proxy → browser
 
-  readonly #onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
-    if (this.#done) return;
+  upstreamHeaders(headers: IncomingHttpHeaders, endStream: boolean): void {
+    if (this.#state !== "upstream") return;
     this.#respondedAt = performance.now();
-    const status = Number(headers[HTTP2_HEADER_STATUS]);
-    const contentType = single(headers[HTTP2_HEADER_CONTENT_TYPE]);
-    const isGrpc = status === 200 && contentType?.startsWith("application/grpc") === true;
-    if (!isGrpc && headers["grpc-status"] === undefined) {
+    const hasStatus = headers["grpc-status"] !== undefined;
+    const status = Number(headers[":status"]);
+    const contentType = single(headers["content-type"]);
+    if (!hasStatus && !(status === 200 && contentType?.startsWith("application/grpc") === true)) {
+      this.#state = "non_grpc";
       this.#nonGrpc = { status, contentType, body: [], bytes: 0 };
       return;
     }
-    if (flags & END_STREAM || headers["grpc-status"] !== undefined) {
-      this.#done = true;
-      this.#cleanup();
-      if (!(flags & END_STREAM)) this.#cancelUpstream();
-      this.#web.trailersOnly(responseMetadata(headers));
-      this.#report(Number(headers["grpc-status"]));
+    if (endStream || hasStatus) {
+      // A status in the headers ends the call: whatever the backend might still send is not wanted.
+      if (!endStream) this.#upstream.cancel();
+      this.end({ kind: "trailers_only", headers });
       return;
     }
-    this.#web.sendHeaders(responseMetadata(headers));
-  };
+    this.#state = "streaming";
+    this.#browser.sendHeaders(responseMetadata(headers));
+  }
 
-  readonly #onData = (chunk: Buffer): void => {
-    if (this.#done) return;
-    const nonGrpc = this.#nonGrpc;
-    if (nonGrpc) {
-      if (nonGrpc.bytes < NON_GRPC_BODY_LIMIT) {
-        nonGrpc.body.push(chunk);
-        nonGrpc.bytes += chunk.length;
+  upstreamData(chunk: Buffer): void {
+    if (this.#state === "non_grpc") {
+      const reply = this.#nonGrpc as NonGrpcReply;
+      if (reply.bytes < NON_GRPC_BODY_LIMIT) {
+        reply.body.push(chunk);
+        reply.bytes += chunk.length;
       }
       return;
     }
+    if (this.#state !== "streaming") return;
     this.#idleTimer?.refresh();
     const error = this.#tracker.push(chunk);
     if (error) {
-      this.#failInside(chunk, error);
+      this.#badResponseFrame(chunk, error);
       return;
     }
     this.#bytesOut += chunk.length;
-    if (!this.#web.write(chunk) && !this.#waitingForDrain) {
-      this.#waitingForDrain = true;
-      this.#upstream?.pause();
-      this.#res.once("drain", this.#onDrain);
+    if (!this.#browser.write(chunk) && !this.#paused) {
+      this.#paused = true;
+      this.#upstream.pause();
     }
-  };
+  }
 
-  readonly #onDrain = (): void => {
-    this.#waitingForDrain = false;
-    this.#upstream?.resume();
-  };
-
-  readonly #onTrailers = (trailers: IncomingHttpHeaders): void => {
+  upstreamTrailers(trailers: IncomingHttpHeaders): void {
     this.#trailers = trailers;
-  };
+  }
 
-  readonly #onError = (error: Error): void => {
-    this.#upstreamError = error;
-  };
-
-  /**
-   * Every ending is decided here, not on 'end': Node ends the readable side for a
-   * reset too, and only at 'close' are the trailers and the RST_STREAM code both known.
-   */
-  readonly #onClose = (): void => {
-    const stream = this.#upstream;
-    if (this.#done || !stream) return;
+  upstreamClosed(): void {
+    const state = this.#state;
+    if (state !== "upstream" && state !== "streaming" && state !== "non_grpc") return;
     const trailers = this.#trailers;
     if (trailers?.["grpc-status"] !== undefined) {
       // Complete trailers make a complete call, even if RST_STREAM(NO_ERROR) followed (early server closure).
-      this.#done = true;
-      this.#cleanup();
-      this.#web.finish(responseMetadata(trailers));
-      this.#report(Number(trailers["grpc-status"]));
+      // After a non-gRPC head, nothing went to the browser yet: the status goes in its headers.
+      this.end(
+        state === "non_grpc" ? { kind: "trailers_only", headers: trailers } : { kind: "trailers", trailers },
+      );
       return;
     }
-    const nonGrpc = this.#nonGrpc;
-    if (nonGrpc) {
-      const body = Buffer.concat(nonGrpc.body);
-      const message = messageFromNonGrpcReply(nonGrpc.status, nonGrpc.contentType, body, NON_GRPC_BODY_LIMIT);
-      this.#fail(new GrpcError(codeFromHttpStatus(nonGrpc.status), message));
+    if (state === "non_grpc") {
+      const { status, contentType, body } = this.#nonGrpc as NonGrpcReply;
+      const message = messageFromNonGrpcReply(status, contentType, Buffer.concat(body), NON_GRPC_BODY_LIMIT);
+      this.end({
+        kind: "error",
+        error: new GrpcError(codeFromHttpStatus(status), message),
+        cause: UPSTREAM_FAILURE,
+      });
       return;
     }
-    if (neverSent(stream) && this.#respondedAt === undefined && !this.#retried) {
+    if (state === "upstream" && this.#attempts < MAX_ATTEMPTS && this.#upstream.neverSent) {
       // The backend never saw this call (refused, past a GOAWAY, or its connection never came up):
-      // safe to send again, once, to another address when the upstream has one.
-      this.#retried = true;
-      this.#openUpstream();
+      // safe to send again, to another address when the upstream has one.
+      this.#send();
       return;
     }
-    this.#fail(this.#closeError(stream));
-  };
+    this.end({
+      kind: "error",
+      error: this.#upstream.failure(state === "streaming"),
+      cause: UPSTREAM_FAILURE,
+    });
+  }
 
-  #closeError(stream: ClientHttp2Stream): GrpcError {
-    // The messages reach browsers: they say what went wrong, never where (the access log names the upstream).
-    const error = this.#upstreamError as NodeJS.ErrnoException | undefined;
-    if (error && error.code !== "ERR_HTTP2_STREAM_ERROR") {
-      // A stream cancelled because its session failed carries the session's error as its cause.
-      const cause = (error.cause as NodeJS.ErrnoException | undefined) ?? error;
-      return new GrpcError(Code.UNAVAILABLE, `upstream unavailable: ${cause.code ?? cause.message}`);
+  /** Ends the call at a bad frame in `chunk`, after passing on the whole frames before it where they can be. */
+  #badResponseFrame(chunk: Buffer, error: GrpcError): void {
+    const cause = responseFrameCause(error);
+    const before = this.#tracker.bytesBeforeError;
+    if (before === undefined) {
+      this.end({ kind: "error", error, cause });
+      return;
     }
-    if (this.#session?.destroyed) {
-      // Node closes the streams of a lost connection as if cancelled; the call was not cancelled.
-      return new GrpcError(Code.UNAVAILABLE, "upstream unavailable: connection lost");
+    if (before > 0) {
+      this.#bytesOut += before;
+      this.#browser.write(chunk.subarray(0, before));
     }
-    const rstCode = stream.rstCode ?? NGHTTP2_NO_ERROR;
-    if (rstCode === NGHTTP2_NO_ERROR && this.#respondedAt !== undefined) {
-      return new GrpcError(Code.UNKNOWN, "upstream ended the call without a grpc-status");
-    }
-    return new GrpcError(
-      codeFromRstCode(rstCode),
-      `upstream reset the stream (HTTP/2 error code ${rstCode})`,
-    );
+    this.end({ kind: "error", error, cause, atBoundary: true });
   }
 
   // ---- endings
 
   /** Ends the call now with `error`, as the proxy's own status (a draining proxy ends its last calls so). */
   abort(error: GrpcError): void {
-    this.#fail(error);
+    this.end({ kind: "error", error, cause: SHUTDOWN });
   }
 
-  /**
-   * Ends the call with a status the proxy generated. `beforeBodyEnd` marks an
-   * answer sent while the browser may still be uploading: that connection is
-   * closed after the answer, so the rest of its body is never read.
-   */
-  #fail(error: GrpcError, beforeBodyEnd = false, atFrameBoundary = this.#tracker.atBoundary): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#cleanup();
-    this.#cancelUpstream();
-    this.#web.fail(error, atFrameBoundary, beforeBodyEnd);
-    this.#report(error.code);
-  }
-
-  /** Ends the call at a bad frame in `chunk`, after passing on the whole frames before it where they can be. */
-  #failInside(chunk: Buffer, error: GrpcError): void {
-    const before = this.#tracker.bytesBeforeError;
-    if (before === undefined) {
-      this.#fail(error);
-      return;
+  /** The one way a call ends: the backend is let go, the browser answered, the outcome reported. */
+  end(ending: Ending): void {
+    const state = this.#state;
+    if (state === "done") return;
+    this.#state = "done";
+    clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#idleTimer);
+    const browser = this.#browser;
+    switch (ending.kind) {
+      case "trailers":
+        browser.finish(responseMetadata(ending.trailers));
+        this.#report(Number(ending.trailers["grpc-status"]), BACKEND);
+        return;
+      case "trailers_only":
+        browser.trailersOnly(responseMetadata(ending.headers), false);
+        this.#report(Number(ending.headers["grpc-status"]), BACKEND);
+        return;
+      case "error": {
+        if (this.#attempts > 0) this.#upstream.cancel();
+        const status = statusMetadata(ending.error);
+        // While the body is still arriving, the connection is closed after the answer: the rest is never read.
+        if (!browser.headersSent) browser.trailersOnly(status, state === "reading");
+        else if (ending.atBoundary ?? this.#tracker.atBoundary) browser.finish(status);
+        else browser.cut();
+        this.#report(ending.error.code, ending.cause);
+        return;
+      }
+      case "client_gone":
+        if (this.#attempts > 0) this.#upstream.cancel();
+        this.#report(Code.CANCELLED, CLIENT_GONE);
+        return;
     }
-    if (before > 0) {
-      this.#bytesOut += before;
-      this.#web.write(chunk.subarray(0, before));
-    }
-    this.#fail(error, false, true);
   }
 
-  #cancelUpstream(): void {
-    if (this.#upstream) this.#call.pool.cancel(this.#upstream);
-  }
-
-  #cleanup(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    this.#timer = undefined;
-    this.#idleTimer = undefined;
-  }
-
-  #report(code: number, clientGone = false): void {
-    this.#call.onDone?.({
+  #report(code: number, cause: CallCause): void {
+    const forwarded = this.#attempts > 0;
+    this.#request.observer?.callEnded({
       code,
-      clientGone,
-      forwarded: this.#upstream !== undefined,
-      bytesIn: this.#upstream === undefined ? 0 : (this.#body?.length ?? 0),
+      cause,
+      forwarded,
+      bytesIn: forwarded ? (this.#body?.length ?? 0) : 0,
       bytesOut: this.#bytesOut,
       messagesOut: this.#tracker.frames,
       respondedAt: this.#respondedAt,
     });
   }
+
+  static #deadlinePassed(call: BridgedCall, timeoutMs: number): void {
+    call.#deadlineTimer = undefined;
+    const error = new GrpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded at the proxy`);
+    call.end({ kind: "error", error, cause: DEADLINE });
+  }
+
+  static #idle(call: BridgedCall, idleMs: number): void {
+    call.#idleTimer = undefined;
+    const error = new GrpcError(
+      Code.UNAVAILABLE,
+      `no bytes either way for ${idleMs} ms: the proxy ended the call`,
+    );
+    call.end({ kind: "error", error, cause: limitCause("stream_idle") });
+  }
+}
+
+/** The request body reader refuses an oversized message with RESOURCE_EXHAUSTED, and a bad body with any other code. */
+function requestBodyCause(error: GrpcError): CallCause {
+  return error.code === Code.RESOURCE_EXHAUSTED ? limitCause("request_message") : MALFORMED;
+}
+
+/** The response frame tracker refuses an oversized message with RESOURCE_EXHAUSTED, and a bad frame with any other code. */
+function responseFrameCause(error: GrpcError): CallCause {
+  return error.code === Code.RESOURCE_EXHAUSTED ? limitCause("response_message") : UPSTREAM_FAILURE;
 }
 
 /** Node types a custom header as a list when it came more than once; the first one counts. */

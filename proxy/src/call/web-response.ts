@@ -1,21 +1,24 @@
-import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { formatWebContentType, type WebContentType } from "../protocol/content-type.js";
 import { encodeTrailerFrame } from "../protocol/frame.js";
-import { encodeGrpcMessage, type GrpcError } from "../protocol/status.js";
-
-export type Metadata = Array<[string, string]>;
+import type { BrowserListener, BrowserSide, Metadata } from "./ports.js";
 
 /** The status keys a browser must be able to read from a Trailers-Only response. */
 const STATUS_NAMES = ["grpc-status", "grpc-message", "grpc-status-details-bin"];
 const STATUS_HEADERS = STATUS_NAMES.join(", ");
 const REQUEST_ID = "x-request-id";
+/** The call a request and its response belong to, so that one set of listener functions serves every call. */
+const LISTENER = Symbol("BrowserListener");
+
+type Listened<T> = T & { [LISTENER]: BrowserListener };
 
 /**
- * The browser side of one call: gRPC-Web response headers, message frames
- * passed through as they arrive (base64 per chunk in text mode, padding and
- * all, so no byte is held back), and the trailers as one final trailer frame.
+ * The browser side of one gRPC-Web call over HTTP/1.1 or HTTP/2: gRPC-Web response headers,
+ * message frames passed through as they arrive (base64 per chunk in text mode, padding and all, so
+ * no byte is held back), and the trailers as one final trailer frame.
  */
-export class WebResponse {
+export class WebResponse implements BrowserSide {
+  readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #text: boolean;
   readonly #contentType: string;
@@ -25,7 +28,14 @@ export class WebResponse {
   readonly #requestId: string;
   #corked = false;
 
-  constructor(res: ServerResponse, encoding: WebContentType, cors: OutgoingHttpHeaders, requestId: string) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoding: WebContentType,
+    cors: OutgoingHttpHeaders,
+    requestId: string,
+  ) {
+    this.#req = req;
     this.#res = res;
     this.#text = encoding.text;
     this.#contentType = formatWebContentType(encoding);
@@ -33,59 +43,54 @@ export class WebResponse {
     this.#requestId = requestId;
   }
 
-  /** Response headers of a call whose messages and trailers follow. */
+  listen(listener: BrowserListener): void {
+    const req = this.#req as Listened<IncomingMessage>;
+    const res = this.#res as Listened<ServerResponse>;
+    req[LISTENER] = listener;
+    res[LISTENER] = listener;
+    res.once("close", onClose);
+    // 'drain' follows only a write that returned false; the call ignores it unless it paused.
+    res.on("drain", onDrain);
+    req.on("data", onData);
+    req.once("end", onEnd);
+  }
+
+  get headersSent(): boolean {
+    return this.#res.headersSent;
+  }
+
   sendHeaders(metadata: Metadata): void {
     this.#res.writeHead(200, this.#headers(metadata));
   }
 
-  /** One chunk of upstream DATA; false when the browser is not keeping up. */
   write(chunk: Buffer): boolean {
+    const res = this.#res;
     if (!this.#corked) {
       // Batch the writes of one tick (the last message and the trailer frame of a
       // unary reply usually arrive together) into one packet.
       this.#corked = true;
-      this.#res.cork();
-      process.nextTick(uncork, this);
+      res.cork();
+      process.nextTick(WebResponse.#uncork, this);
     }
-    return this.#text ? this.#res.write(chunk.toString("base64")) : this.#res.write(chunk);
+    return res.write(this.#text ? chunk.toString("base64") : chunk);
   }
 
-  /** Ends the body with the trailers as a trailer frame. */
   finish(trailers: Metadata): void {
     const frame = encodeTrailerFrame(trailers);
     this.#res.end(this.#text ? frame.toString("base64") : frame);
   }
 
-  /**
-   * A Trailers-Only answer: the status in the headers and an empty body, never
-   * also an empty trailer frame (clients would then see two statuses).
-   */
-  trailersOnly(metadata: Metadata, closeConnection = false): void {
+  /** Also answers a call the proxy refuses before it begins. Never also an empty trailer frame: clients would see two statuses. */
+  trailersOnly(metadata: Metadata, closeConnection: boolean): void {
     const headers = this.#headers(metadata);
     headers["content-length"] = 0;
     // HTTP/2 resets the stream by itself when the answer ends before the request; its connection carries other calls.
-    if (closeConnection && this.#res.req.httpVersionMajor === 1) headers.connection = "close";
+    if (closeConnection && this.#req.httpVersionMajor === 1) headers.connection = "close";
     this.#res.writeHead(200, headers).end();
   }
 
-  /**
-   * Ends the call with an error status: Trailers-Only while no headers went out,
-   * else a trailer frame — unless the body stopped inside a message, where a
-   * trailer frame would be read as message bytes, so the connection is cut.
-   */
-  fail(error: GrpcError, atFrameBoundary: boolean, closeConnection = false): void {
-    const status: Metadata = [
-      ["grpc-status", String(error.code)],
-      ["grpc-message", encodeGrpcMessage(error.message)],
-    ];
-    if (!this.#res.headersSent) this.trailersOnly(status, closeConnection);
-    else if (atFrameBoundary) this.finish(status);
-    else this.#res.destroy();
-  }
-
-  uncork(): void {
-    this.#corked = false;
-    this.#res.uncork();
+  cut(): void {
+    this.#res.destroy();
   }
 
   #headers(metadata: Metadata): OutgoingHttpHeaders {
@@ -103,8 +108,25 @@ export class WebResponse {
     }
     return headers;
   }
+
+  static #uncork(response: WebResponse): void {
+    response.#corked = false;
+    response.#res.uncork();
+  }
 }
 
-function uncork(response: WebResponse): void {
-  response.uncork();
+function onData(this: Listened<IncomingMessage>, chunk: Buffer): void {
+  this[LISTENER].requestData(chunk);
+}
+
+function onEnd(this: Listened<IncomingMessage>): void {
+  this[LISTENER].requestEnd();
+}
+
+function onClose(this: Listened<ServerResponse>): void {
+  this[LISTENER].browserGone();
+}
+
+function onDrain(this: Listened<ServerResponse>): void {
+  this[LISTENER].browserDrained();
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { type CallOutcome, describeCause } from "../call/outcome.js";
 import { codeName } from "../protocol/status.js";
 
 /** A call as its access-log line names it. */
@@ -6,16 +7,10 @@ export interface LoggedCall {
   readonly requestId: string;
   /** `/package.Service/Method` */
   readonly path: string;
-  /** The backend's address; undefined when the proxy answered by itself. */
+  /** The upstream's name; undefined when the proxy answered before choosing one. */
   readonly upstream: string | undefined;
   /** `performance.now()` when the call came in. */
   readonly startedAt: number;
-}
-
-export interface CallResult {
-  readonly code: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
 }
 
 /**
@@ -25,7 +20,7 @@ export interface CallResult {
  * logs. The request id is logged as `reqId` when Fastify's request id is it
  * (`buildServer` makes it so), else as `requestId` too.
  */
-export function logCall(request: FastifyRequest, call: LoggedCall, result: CallResult): void {
+export function logCall(request: FastifyRequest, call: LoggedCall, result: CallOutcome): void {
   request.log.info(
     {
       requestId: call.requestId === request.id ? undefined : call.requestId,
@@ -33,6 +28,7 @@ export function logCall(request: FastifyRequest, call: LoggedCall, result: CallR
       upstream: call.upstream,
       grpcCode: codeName(result.code),
       grpcStatus: result.code,
+      cause: describeCause(result.cause),
       durationMs: Math.round((performance.now() - call.startedAt) * 100) / 100,
       bytesIn: result.bytesIn,
       bytesOut: result.bytesOut,

@@ -1,5 +1,5 @@
 import type { Histogram } from "prom-client";
-import type { CallOutcome } from "../call/bridged-call.js";
+import type { CallOutcome } from "../call/outcome.js";
 import { Code } from "../protocol/status.js";
 
 export type SeriesLabels = {

@@ -1,7 +1,7 @@
 import type { ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
 import { Code, decodeGrpcMessage, GrpcError } from "../protocol/status.js";
 import { encodeGrpcTimeout } from "../protocol/timeout.js";
-import type { UpstreamChannel } from "../upstream/channel.js";
+import type { Upstream } from "../upstream/upstream.js";
 import {
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
@@ -10,19 +10,19 @@ import {
 } from "./health-codec.js";
 
 /**
- * Asks a backend's `grpc.health.v1.Health/Check` about `service` on the pool's
+ * Asks a backend's `grpc.health.v1.Health/Check` about `service` on the upstream's
  * own sessions, so the answer also proves the calls' path to the backend works.
  * Resolves to the serving status, or to the error that stood in the way.
  */
 export function checkHealth(
-  pool: UpstreamChannel,
+  upstream: Upstream,
   service: string,
   timeoutMs: number,
 ): Promise<ServingStatus | GrpcError> {
   return new Promise((resolve) => {
     let stream: ClientHttp2Stream;
     try {
-      stream = pool.request({
+      stream = upstream.request({
         ":method": "POST",
         ":path": HEALTH_CHECK_PATH,
         "content-type": "application/grpc",
@@ -37,7 +37,7 @@ export function checkHealth(
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      pool.cancel(stream);
+      upstream.cancel(stream);
     }, timeoutMs);
     let headers: IncomingHttpHeaders = {};
     let trailers: IncomingHttpHeaders = {};

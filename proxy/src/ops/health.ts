@@ -1,18 +1,21 @@
 import { codeName, GrpcError } from "../protocol/status.js";
-import type { UpstreamChannel } from "../upstream/channel.js";
 import type { SessionStates } from "../upstream/pool.js";
+import type { Upstream } from "../upstream/upstream.js";
 import { checkHealth } from "./health-check.js";
 import type { ServingStatus } from "./health-codec.js";
 
-/** A backend as health sees it. */
-export interface Upstream {
-  readonly pool: UpstreamChannel;
+/** An upstream as health sees it. */
+export interface WatchedUpstream {
+  readonly upstream: Upstream;
   /** Readiness asks the backend's grpc.health.v1 service about this name ("" for the whole server); undefined: a connection is enough. */
   readonly healthCheckService: string | undefined;
 }
 
 export interface UpstreamHealth {
-  readonly address: string;
+  /** The upstream's name, as routes and metrics know it. */
+  readonly name: string;
+  /** Its addresses as configured, comma-separated. */
+  readonly addresses: string;
   readonly connected: boolean;
   readonly sessions: SessionStates;
   readonly activeStreams: number;
@@ -45,8 +48,12 @@ export interface ReadinessReport {
 export const PROBE_TIMEOUT_MS = 800;
 
 /** Liveness: the process serves. Upstreams are described, never probed. */
-export function liveness(upstreams: Iterable<Upstream>, draining: boolean): LivenessReport {
-  return { status: "serving", draining, upstreams: Array.from(upstreams, ({ pool }) => describe(pool)) };
+export function liveness(upstreams: Iterable<WatchedUpstream>, draining: boolean): LivenessReport {
+  return {
+    status: "serving",
+    draining,
+    upstreams: Array.from(upstreams, ({ upstream }) => describe(upstream)),
+  };
 }
 
 /**
@@ -54,13 +61,13 @@ export function liveness(upstreams: Iterable<Upstream>, draining: boolean): Live
  * there is none) and, where configured, reporting SERVING to a health check.
  */
 export async function readiness(
-  upstreams: Iterable<Upstream>,
+  upstreams: Iterable<WatchedUpstream>,
   draining: boolean,
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<ReadinessReport> {
   if (draining) {
-    const report = Array.from(upstreams, ({ pool }) => ({
-      ...describe(pool),
+    const report = Array.from(upstreams, ({ upstream }) => ({
+      ...describe(upstream),
       ready: false,
       reason: "draining",
     }));
@@ -71,34 +78,35 @@ export async function readiness(
 }
 
 async function probe(
-  { pool, healthCheckService: service }: Upstream,
+  { upstream, healthCheckService: service }: WatchedUpstream,
   timeoutMs: number,
 ): Promise<UpstreamReadiness> {
   if (service === undefined) {
-    const connected = await withTimeout(pool.connect(), timeoutMs, false);
-    const reason = connected ? undefined : `cannot connect to ${pool.address}`;
-    return { ...describe(pool), ready: connected, ...(reason && { reason }) };
+    const connected = await withTimeout(upstream.connect(), timeoutMs, false);
+    const reason = connected ? undefined : `cannot connect to ${upstream.addresses}`;
+    return { ...describe(upstream), ready: connected, ...(reason && { reason }) };
   }
-  const answer = await checkHealth(pool, service, timeoutMs);
+  const answer = await checkHealth(upstream, service, timeoutMs);
   if (answer instanceof GrpcError) {
     const reason = `health check failed: ${codeName(answer.code)}: ${answer.message}`;
-    return { ...describe(pool), ready: false, healthCheck: { service }, reason };
+    return { ...describe(upstream), ready: false, healthCheck: { service }, reason };
   }
   const ready = answer === "SERVING";
   return {
-    ...describe(pool),
+    ...describe(upstream),
     ready,
     healthCheck: { service, status: answer },
     ...(!ready && { reason: `the backend's health service says ${answer}` }),
   };
 }
 
-function describe(pool: UpstreamChannel): UpstreamHealth {
+function describe(upstream: Upstream): UpstreamHealth {
   return {
-    address: pool.address,
-    connected: pool.connected,
-    sessions: pool.sessionStates,
-    activeStreams: pool.activeStreams,
+    name: upstream.name,
+    addresses: upstream.addresses,
+    connected: upstream.connected,
+    sessions: upstream.sessionStates,
+    activeStreams: upstream.activeStreams,
   };
 }
 

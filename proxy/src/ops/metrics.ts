@@ -1,16 +1,24 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { codeName } from "../protocol/status.js";
-import type { UpstreamChannel } from "../upstream/channel.js";
+import type { Upstream } from "../upstream/upstream.js";
 import { CallSeries } from "./call-series.js";
 
 /** Why the proxy answered a request itself instead of calling the backend. */
-export const REJECT_REASONS = ["cors", "content_type", "route", "limit", "malformed", "draining"] as const;
+export const REJECT_REASONS = [
+  "cors",
+  "content_type",
+  "route",
+  "limit",
+  "malformed",
+  "interceptor",
+  "draining",
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** What the gauges read at scrape time. */
 export interface MetricSources {
   activeCalls(): number;
-  upstreams(): Iterable<UpstreamChannel>;
+  upstreams(): Iterable<Upstream>;
 }
 
 const PREFIX = "grpc_web_bridge_";
@@ -119,7 +127,9 @@ export class ProxyMetrics {
       registers,
       collect() {
         this.reset();
-        for (const pool of sources.upstreams()) this.set({ upstream: pool.address }, pool.activeStreams);
+        for (const upstream of sources.upstreams()) {
+          this.set({ upstream: upstream.name }, upstream.activeStreams);
+        }
       },
     });
     new Gauge({
@@ -129,9 +139,9 @@ export class ProxyMetrics {
       registers,
       collect() {
         this.reset();
-        for (const pool of sources.upstreams()) {
-          for (const [state, count] of Object.entries(pool.sessionStates)) {
-            this.set({ upstream: pool.address, state }, count);
+        for (const upstream of sources.upstreams()) {
+          for (const [state, count] of Object.entries(upstream.sessionStates)) {
+            this.set({ upstream: upstream.name, state }, count);
           }
         }
       },

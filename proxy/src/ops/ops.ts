@@ -1,11 +1,17 @@
 import type { FastifyRequest } from "fastify";
+import type { Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
-import type { UpstreamChannel } from "../upstream/channel.js";
-import { logCall } from "./access-log.js";
-import { type LivenessReport, liveness, type ReadinessReport, readiness, type Upstream } from "./health.js";
+import type { Upstream } from "../upstream/upstream.js";
+import {
+  type LivenessReport,
+  liveness,
+  type ReadinessReport,
+  readiness,
+  type WatchedUpstream,
+} from "./health.js";
 import { InFlightCalls } from "./in-flight.js";
-import { ProxyMetrics, type RejectReason } from "./metrics.js";
-import { type CallInfo, type CallTracking, TrackedCall } from "./tracked-call.js";
+import { ProxyMetrics } from "./metrics.js";
+import { type CallInfo, type CallTracking, record, TrackedCall } from "./tracked-call.js";
 
 export interface ProxyOpsOptions {
   /** Also export the process's own metrics (CPU, memory, event loop, GC); default true. */
@@ -20,12 +26,12 @@ export interface ProxyOpsOptions {
 export class ProxyOps implements CallTracking {
   readonly calls = new InFlightCalls();
   readonly metrics: ProxyMetrics;
-  readonly #upstreams = new Set<Upstream>();
+  readonly #upstreams = new Set<WatchedUpstream>();
   #draining = false;
 
   constructor(options: ProxyOpsOptions = {}) {
     this.metrics = new ProxyMetrics(
-      { activeCalls: () => this.calls.size, upstreams: () => this.#pools() },
+      { activeCalls: () => this.calls.size, upstreams: () => this.#watched() },
       { processMetrics: options.processMetrics ?? true },
     );
   }
@@ -35,11 +41,11 @@ export class ProxyOps implements CallTracking {
     return this.#draining;
   }
 
-  /** Adds a backend to health and metrics; returns what takes it out again. */
-  addUpstream(pool: UpstreamChannel, healthCheckService: string | undefined): () => void {
-    const upstream = { pool, healthCheckService };
-    this.#upstreams.add(upstream);
-    return () => this.#upstreams.delete(upstream);
+  /** Adds an upstream to health and metrics; returns what takes it out again. */
+  addUpstream(upstream: Upstream, healthCheckService: string | undefined): () => void {
+    const watched = { upstream, healthCheckService };
+    this.#upstreams.add(watched);
+    return () => this.#upstreams.delete(watched);
   }
 
   /** A call about to be bridged. */
@@ -47,24 +53,18 @@ export class ProxyOps implements CallTracking {
     return new TrackedCall(this, request, info);
   }
 
-  /** Counts and logs a call the proxy answered itself with `code`, before any backend saw it. */
-  refused(
-    request: FastifyRequest,
-    requestId: string,
-    path: string,
-    reason: RejectReason,
-    code: number,
-  ): void {
-    this.metrics.rejected(reason);
-    logCall(
-      request,
-      { requestId, path, upstream: undefined, startedAt: performance.now() },
-      {
-        code,
-        bytesIn: 0,
-        bytesOut: 0,
-      },
-    );
+  /** Counts and logs a call the proxy refused before it began. */
+  refused(request: FastifyRequest, requestId: string, path: string, { error, cause }: Refusal): void {
+    const call = { requestId, path, upstream: undefined, startedAt: performance.now() };
+    record(this.metrics, request, call, {
+      code: error.code,
+      cause,
+      forwarded: false,
+      bytesIn: 0,
+      bytesOut: 0,
+      messagesOut: 0,
+      respondedAt: undefined,
+    });
   }
 
   liveness(): LivenessReport {
@@ -85,7 +85,7 @@ export class ProxyOps implements CallTracking {
     return this.calls.settle(graceMs, new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down"));
   }
 
-  *#pools(): Iterable<UpstreamChannel> {
-    for (const { pool } of this.#upstreams) yield pool;
+  *#watched(): Iterable<Upstream> {
+    for (const { upstream } of this.#upstreams) yield upstream;
   }
 }

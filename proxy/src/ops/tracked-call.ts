@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
-import type { BridgedCall, CallOutcome } from "../call/bridged-call.js";
-import { Code, type GrpcError } from "../protocol/status.js";
+import type { BridgedCall, CallObserver } from "../call/bridged-call.js";
+import type { CallOutcome } from "../call/outcome.js";
+import type { GrpcError } from "../protocol/status.js";
 import { type LoggedCall, logCall } from "./access-log.js";
 import type { CallSeries } from "./call-series.js";
 import type { InFlightCalls } from "./in-flight.js";
@@ -15,13 +16,14 @@ export interface CallTracking {
 export interface CallInfo {
   readonly requestId: string;
   readonly path: string;
+  /** The name of the upstream the call goes to. */
   readonly upstream: string;
   /** grpc-web-text rather than binary. */
   readonly text: boolean;
 }
 
 /** One bridged call as operators see it: in flight, counted, and logged once when it ends. */
-export class TrackedCall implements LoggedCall {
+export class TrackedCall implements LoggedCall, CallObserver {
   readonly requestId: string;
   readonly path: string;
   readonly upstream: string;
@@ -40,7 +42,7 @@ export class TrackedCall implements LoggedCall {
     this.#series = tracking.metrics.series(info.path, info.text);
   }
 
-  /** Starts `call`, whose `onDone` must be this call's `done`. */
+  /** Starts `call`, whose observer must be this. */
   run(call: BridgedCall): void {
     this.#call = call;
     this.#series.started++;
@@ -52,20 +54,37 @@ export class TrackedCall implements LoggedCall {
     this.#call?.abort(error);
   }
 
-  readonly done = (outcome: CallOutcome): void => {
+  callEnded(outcome: CallOutcome): void {
     this.#tracking.calls.delete(this);
     this.#series.finish(outcome, this.startedAt);
-    const refused = refusalReason(outcome);
-    if (refused) this.#tracking.metrics.rejected(refused);
-    logCall(this.#request, this, outcome);
-  };
+    record(this.#tracking.metrics, this.#request, this, outcome);
+  }
 }
 
-/** A call the proxy ended before the backend saw it, because of what the browser sent. */
-function refusalReason({ forwarded, clientGone, code }: CallOutcome): RejectReason | undefined {
-  if (forwarded || clientGone) return undefined;
-  if (code === Code.RESOURCE_EXHAUSTED) return "limit";
-  if (code === Code.INTERNAL || code === Code.INVALID_ARGUMENT || code === Code.UNIMPLEMENTED)
-    return "malformed";
-  return undefined;
+/** Counts a call the proxy answered itself, and logs every call: the one place an outcome is recorded. */
+export function record(
+  metrics: ProxyMetrics,
+  request: FastifyRequest,
+  call: LoggedCall,
+  outcome: CallOutcome,
+): void {
+  const rejected = rejectReason(outcome);
+  if (rejected) metrics.rejected(rejected);
+  logCall(request, call, outcome);
+}
+
+/** Why the proxy answered a call itself before the backend saw it, if it did; from the cause, never the code. */
+export function rejectReason({ forwarded, cause }: CallOutcome): RejectReason | undefined {
+  if (forwarded) return undefined;
+  switch (cause.kind) {
+    case "limit":
+    case "malformed":
+    case "interceptor":
+    case "cors":
+    case "route":
+    case "draining":
+      return cause.kind;
+    default:
+      return undefined;
+  }
 }

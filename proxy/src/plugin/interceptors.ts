@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger, FastifyRequest } from "fastify";
+import type { CallCause, Refusal } from "../call/outcome.js";
 import { isForwardedMetadataName } from "../protocol/metadata.js";
 import { Code, GrpcError } from "../protocol/status.js";
 
@@ -71,13 +72,16 @@ export class RequestMetadata {
   }
 }
 
-/** Runs the interceptors of one call in order; the first refusal wins. */
-export type Interception = (request: FastifyRequest, method: string) => Promise<GrpcError | undefined>;
+/** Runs the interceptors of one call in order; the first refusal wins, and names its interceptor. */
+export type InterceptorChain = (request: FastifyRequest, method: string) => Promise<Refusal | undefined>;
 
 /** The interceptors as one step, or undefined when there are none: then calls pay nothing for them. */
-export function interceptorChain(interceptors: readonly CallInterceptor[] = []): Interception | undefined {
+export function interceptorChain(
+  interceptors: readonly CallInterceptor[] = [],
+): InterceptorChain | undefined {
   if (interceptors.length === 0) return undefined;
   const chain = [...interceptors];
+  const causes = chain.map(interceptorCause);
   return async (request, method) => {
     const call: InterceptedCall = {
       method,
@@ -85,16 +89,27 @@ export function interceptorChain(interceptors: readonly CallInterceptor[] = []):
       clientAddress: request.raw.socket.remoteAddress,
       log: request.log,
     };
+    let i = 0;
     try {
-      for (const interceptor of chain) {
-        const refusal = await interceptor(call);
-        if (refusal) return refusal;
+      for (; i < chain.length; i++) {
+        const error = await (chain[i] as CallInterceptor)(call);
+        if (error) return { error, cause: causes[i] as CallCause };
       }
       return undefined;
     } catch (error) {
-      if (error instanceof GrpcError) return error;
+      const cause = causes[i] as CallCause;
+      if (error instanceof GrpcError) return { error, cause };
       request.log.error({ err: error }, `a call interceptor failed on ${method}; the call is refused`);
-      return new GrpcError(Code.UNKNOWN, "a call interceptor failed");
+      return { error: new GrpcError(Code.UNKNOWN, "a call interceptor failed"), cause };
     }
+  };
+}
+
+/** An interceptor by its position from 1, and its function's name when it has one. */
+function interceptorCause(interceptor: CallInterceptor, index: number): CallCause {
+  const position = String(index + 1);
+  return {
+    kind: "interceptor",
+    interceptor: interceptor.name ? `${position} (${interceptor.name})` : position,
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
+import { limitCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
 
 /** The per-call limits of the plugin; every one has a default and can be changed. */
@@ -107,30 +108,39 @@ export class CallAdmission {
     return this.#active;
   }
 
-  /** Counts the call of `req`, or says why it may not run. */
-  admit(req: IncomingMessage, res: ServerResponse): GrpcError | undefined {
+  /** Counts the call of `req`, or says which limit it is past. */
+  admit(req: IncomingMessage, res: ServerResponse): Refusal | undefined {
     if (req.httpVersionMajor === 2) {
       const bytes = headerBytes(req.rawHeaders);
       if (bytes > this.#maxHeaderBytes) {
-        return new GrpcError(
-          Code.RESOURCE_EXHAUSTED,
-          `request headers of ${bytes} bytes are larger than the limit of ${this.#maxHeaderBytes} bytes`,
-        );
+        return {
+          error: new GrpcError(
+            Code.RESOURCE_EXHAUSTED,
+            `request headers of ${bytes} bytes are larger than the limit of ${this.#maxHeaderBytes} bytes`,
+          ),
+          cause: limitCause("header_bytes"),
+        };
       }
     }
     if (this.#active >= this.#max) {
-      return new GrpcError(
-        Code.RESOURCE_EXHAUSTED,
-        `the proxy is at its limit of ${this.#max} concurrent calls; retry later`,
-      );
+      return {
+        error: new GrpcError(
+          Code.RESOURCE_EXHAUSTED,
+          `the proxy is at its limit of ${this.#max} concurrent calls; retry later`,
+        ),
+        cause: limitCause("concurrent_calls"),
+      };
     }
     const connection = connectionOf(req);
     const onConnection = this.#perConnection.get(connection) ?? 0;
     if (onConnection >= this.#maxPerConnection) {
-      return new GrpcError(
-        Code.RESOURCE_EXHAUSTED,
-        `this connection is at its limit of ${this.#maxPerConnection} concurrent calls`,
-      );
+      return {
+        error: new GrpcError(
+          Code.RESOURCE_EXHAUSTED,
+          `this connection is at its limit of ${this.#maxPerConnection} concurrent calls`,
+        ),
+        cause: limitCause("calls_per_connection"),
+      };
     }
     this.#active++;
     this.#perConnection.set(connection, onConnection + 1);

@@ -1,15 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { BridgedCall, type CallRequest } from "../call/bridged-call.js";
+import { BridgedCall } from "../call/bridged-call.js";
+import type { CallCause, Refusal } from "../call/outcome.js";
+import { statusMetadata } from "../call/ports.js";
+import { UpstreamStream } from "../call/upstream-stream.js";
 import { WebResponse } from "../call/web-response.js";
-import type { RejectReason } from "../ops/metrics.js";
 import { ProxyOps } from "../ops/ops.js";
 import { requestIdFor } from "../ops/request-id.js";
 import { parseWebContentType, responseContentType } from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
-import type { UpstreamChannel } from "../upstream/channel.js";
 import { RouteTable } from "../upstream/routes.js";
 import { INSECURE_SKIP_VERIFY_WARNING, upstreamConnectOptions } from "../upstream/tls.js";
+import type { Upstream } from "../upstream/upstream.js";
 import { startUpstreams } from "../upstream/upstreams.js";
 import { CorsPolicy, type OriginVerdict } from "./cors.js";
 import { interceptorChain } from "./interceptors.js";
@@ -21,6 +23,9 @@ const GRPC_PATH = "/:service/:method";
 /** The same with a dotted (package-qualified) service, for answering other HTTP methods with 405. */
 const QUALIFIED_GRPC_PATH = "/:service(^\\w+\\.[\\w.]+$)/:method";
 const VALID_PATH = /^\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
+const CORS: CallCause = { kind: "cors" };
+const ROUTE: CallCause = { kind: "route" };
+const DRAINING: CallCause = { kind: "draining" };
 
 /**
  * The gRPC-Web proxy as a Fastify plugin. Register it without fastify-plugin's
@@ -44,20 +49,20 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   const admission = new CallAdmission(callLimits);
   const intercept = interceptorChain(options.interceptors);
   const ops = options.ops ?? new ProxyOps({ processMetrics: false });
-  const channels = new Map(upstreams.map(({ name, channel }) => [name, channel]));
+  const byName = new Map(upstreams.map(({ upstream }) => [upstream.name, upstream]));
   const routes = new RouteTable(
     settings.routing.routes.map(({ match, target }) => ({
       match,
-      target: channels.get(target) as UpstreamChannel,
+      target: byName.get(target) as Upstream,
     })),
   );
-  const removeUpstreams = upstreams.map(({ channel, healthCheckService }) =>
-    ops.addUpstream(channel, healthCheckService),
+  const removeUpstreams = upstreams.map(({ upstream, healthCheckService }) =>
+    ops.addUpstream(upstream, healthCheckService),
   );
 
   fastify.addHook("onClose", async () => {
     for (const remove of removeUpstreams) remove();
-    await Promise.all(upstreams.map(({ channel }) => channel.close()));
+    await Promise.all(upstreams.map(({ upstream }) => upstream.close()));
   });
   // The body is read as a stream by the call itself, never parsed or buffered by Fastify.
   fastify.removeAllContentTypeParsers();
@@ -119,24 +124,34 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const requestId = requestIdFor(req);
     const path = pathOf(req.url ?? "");
     const encoding = responseContentType(req.headers.accept, contentType);
-    const web = new WebResponse(res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
-    const upstream = routes.lookup(path);
-    const refusal = refusalOf(verdict, path, upstream, ops.draining) ?? overLimit(admission.admit(req, res));
+    const web = new WebResponse(req, res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
+    const target = routes.lookup(path);
+    const refusal = refusalOf(verdict, path, target, ops.draining) ?? admission.admit(req, res);
     if (refusal) {
       if (!verdict.allowed) logRejectedOrigin(request, verdict.origin);
       // The proxy answers by itself, and closes the connection: the body may still be on its way.
-      web.fail(refusal.error, true, true);
-      ops.refused(request, requestId, path, refusal.reason, refusal.error.code);
+      web.trailersOnly(statusMetadata(refusal.error), true);
+      ops.refused(request, requestId, path, refusal);
       return;
     }
     // refusalOf refused every call without an upstream.
-    const pool = upstream as UpstreamChannel;
-    const tracked = ops.track(request, { requestId, path, upstream: pool.address, text: contentType.text });
-    const clientProtocol = secure ? "https" : "http";
-    const call: CallRequest = { req, path, contentType, clientProtocol, pool, limits, onDone: tracked.done };
-    tracked.run(
-      new BridgedCall(intercept ? { ...call, admission: intercept(request, path) } : call, web, res),
+    const upstream = target as Upstream;
+    const tracked = ops.track(request, { requestId, path, upstream: upstream.name, text: contentType.text });
+    const call = new BridgedCall(
+      {
+        headers: req.headers,
+        path,
+        contentType,
+        clientAddress: req.socket.remoteAddress,
+        clientProtocol: secure ? "https" : "http",
+        limits,
+        ...(intercept && { interception: intercept(request, path) }),
+        observer: tracked,
+      },
+      web,
+      new UpstreamStream(upstream),
     );
+    tracked.run(call);
   }
 }
 
@@ -144,24 +159,24 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
 function refusalOf(
   verdict: OriginVerdict,
   path: string,
-  upstream: UpstreamChannel | undefined,
+  upstream: Upstream | undefined,
   draining: boolean,
-): { reason: RejectReason; error: GrpcError } | undefined {
+): Refusal | undefined {
   if (!verdict.allowed) {
     return {
-      reason: "cors",
+      cause: CORS,
       error: new GrpcError(Code.PERMISSION_DENIED, `origin ${verdict.origin} is not allowed`),
     };
   }
   if (!VALID_PATH.test(path)) {
     return {
-      reason: "route",
+      cause: ROUTE,
       error: new GrpcError(Code.UNIMPLEMENTED, `"${path}" is not a gRPC method path`),
     };
   }
   if (upstream === undefined) {
     return {
-      reason: "route",
+      cause: ROUTE,
       error: new GrpcError(
         Code.UNIMPLEMENTED,
         `no route for ${path}: the proxy forwards only the services its routes name`,
@@ -169,12 +184,8 @@ function refusalOf(
     };
   }
   if (draining)
-    return { reason: "draining", error: new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down") };
+    return { cause: DRAINING, error: new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down") };
   return undefined;
-}
-
-function overLimit(error: GrpcError | undefined): { reason: RejectReason; error: GrpcError } | undefined {
-  return error && { reason: "limit", error };
 }
 
 /** HTTP/2 has `:authority` where HTTP/1.1 has Host (RFC 9113 §8.3.1); CORS and x-forwarded-host read Host. */

@@ -1,5 +1,10 @@
-import type { UpstreamLog } from "./channel.js";
 import { type PoolOptions, UpstreamPool, type UpstreamTarget } from "./pool.js";
+
+/** What an upstream says about itself to the operator. */
+export interface UpstreamLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
 
 export interface EjectionOptions {
   /** First wait before an address that failed to connect is tried again (default 1 s). */

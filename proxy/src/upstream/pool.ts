@@ -1,6 +1,5 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 import net from "node:net";
-import type { UpstreamChannel } from "./channel.js";
 import { keepAlive, limitConnectTime, watchIdle } from "./session-timers.js";
 
 /** What the pool needs to know to reach one backend address. */
@@ -65,11 +64,11 @@ interface PooledSession {
 }
 
 /**
- * HTTP/2 sessions to one backend address, shared by every call: one session
+ * HTTP/2 sessions to one address of an upstream, shared by every call: one session
  * while it has stream capacity, more when the peer's SETTINGS_MAX_CONCURRENT_STREAMS
  * is reached, a fresh one after GOAWAY, an error or retirement.
  */
-export class UpstreamPool implements UpstreamChannel {
+export class UpstreamPool {
   readonly #target: UpstreamTarget;
   readonly #options: PoolOptions;
   readonly #windowBytes: number;

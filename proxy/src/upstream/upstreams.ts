@@ -1,13 +1,12 @@
 import type { SecureClientSessionOptions } from "node:http2";
 import type { FastifyBaseLogger } from "fastify";
 import { usesTls } from "./address.js";
-import { Balancer } from "./balancer.js";
 import type { Resolver } from "./resolver.js";
 import type { PlannedUpstream } from "./routing.js";
+import { Upstream } from "./upstream.js";
 
 export interface RunningUpstream {
-  readonly name: string;
-  readonly channel: Balancer;
+  readonly upstream: Upstream;
   readonly healthCheckService: string | undefined;
 }
 
@@ -31,7 +30,7 @@ export async function startUpstreams(
   const running = planned.map(({ name, addresses, authority, tuning }) => {
     const { healthCheckService, dnsRefreshMs, ...pool } = tuning;
     const connectOptions = addresses.some(usesTls) ? tls?.() : undefined;
-    const channel = new Balancer({
+    const upstream = new Upstream({
       name,
       addresses,
       ...(authority !== undefined && { authority }),
@@ -41,8 +40,8 @@ export async function startUpstreams(
       ...(resolve && { resolve }),
       log: log.child({ upstream: name }),
     });
-    return { name, channel, healthCheckService };
+    return { upstream, healthCheckService };
   });
-  await Promise.all(running.map(({ channel }) => channel.start()));
+  await Promise.all(running.map(({ upstream }) => upstream.start()));
   return running;
 }

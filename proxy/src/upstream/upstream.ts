@@ -1,12 +1,11 @@
 import type { ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from "node:http2";
 import { Code, GrpcError } from "../protocol/status.js";
 import { describeAddress, hostPort, type UpstreamAddress } from "./address.js";
-import type { UpstreamChannel, UpstreamLog } from "./channel.js";
-import { type EjectionOptions, Endpoint } from "./endpoint.js";
+import { type EjectionOptions, Endpoint, type UpstreamLog } from "./endpoint.js";
 import type { PoolOptions, SessionStates, UpstreamTarget } from "./pool.js";
 import { DEFAULT_DNS_REFRESH_MS, HostWatch, type Resolver, systemResolver } from "./resolver.js";
 
-export interface BalancerOptions {
+export interface UpstreamInit {
   /** The upstream's name, for messages. */
   readonly name: string;
   readonly addresses: readonly UpstreamAddress[];
@@ -24,14 +23,19 @@ export interface BalancerOptions {
 const QUIET: UpstreamLog = { info() {}, warn() {} };
 
 /**
- * One upstream over one or more addresses: static ones, and every address `dns:///` names resolve
- * to, kept current. Calls go round-robin to the addresses that are not ejected; when every one is,
- * to all of them alike (as Envoy's panic mode), since refusing every call would be worse than trying.
+ * One named backend as calls, health checks and metrics use it (gRPC would say a channel), over
+ * one or more addresses: static ones, and every address `dns:///` names resolve to, kept current.
+ * Calls go round-robin to the addresses that are not ejected; when every one is, to all of them
+ * alike (as Envoy's panic mode), since refusing every call would be worse than trying.
  */
-export class Balancer implements UpstreamChannel {
-  readonly address: string;
+export class Upstream {
+  /** The name routes, logs, metrics and health reports know it by. */
+  readonly name: string;
+  /** The addresses as configured, for messages: `host:port` or `dns:///name:port`, comma-separated. */
+  readonly addresses: string;
+  /** `:authority` of the calls sent to it. */
   readonly authority: string;
-  readonly #options: BalancerOptions;
+  readonly #options: UpstreamInit;
   readonly #log: UpstreamLog;
   /** The addresses each entry of `addresses` stands for now, by entry. */
   readonly #resolved: (readonly UpstreamTarget[])[];
@@ -42,12 +46,13 @@ export class Balancer implements UpstreamChannel {
   #next = 0;
   #closed = false;
 
-  constructor(options: BalancerOptions) {
+  constructor(options: UpstreamInit) {
     const [first] = options.addresses;
     if (!first) throw new TypeError(`upstream ${options.name} has no addresses`);
+    this.name = options.name;
     this.#options = options;
     this.#log = options.log ?? QUIET;
-    this.address = options.addresses.map(describeAddress).join(",");
+    this.addresses = options.addresses.map(describeAddress).join(",");
     this.authority =
       options.authority ?? (first.kind === "static" ? first.url.host : hostPort(first.host, first.port));
     const { connectOptions } = options;
@@ -81,7 +86,7 @@ export class Balancer implements UpstreamChannel {
         },
         onError: (error) => {
           this.#log.warn(
-            `upstream ${this.#options.name}: cannot resolve ${name}, keeping its last addresses: ${error.message}`,
+            `upstream ${this.name}: cannot resolve ${name}, keeping its last addresses: ${error.message}`,
           );
         },
       });
@@ -95,6 +100,7 @@ export class Balancer implements UpstreamChannel {
     return this.#endpoints.map((e) => ({ address: e.pool.address, healthy: e.healthy }));
   }
 
+  /** True when a session is connected and takes new streams. */
   get connected(): boolean {
     return this.#endpoints.some((e) => e.pool.connected);
   }
@@ -116,7 +122,7 @@ export class Balancer implements UpstreamChannel {
     return n;
   }
 
-  /** True once any address connects. */
+  /** Resolves true once a session of any address takes new streams (opening them if needed), false when none can. */
   connect(): Promise<boolean> {
     const endpoints = this.#endpoints;
     if (endpoints.length === 0) return Promise.resolve(false);
@@ -131,26 +137,30 @@ export class Balancer implements UpstreamChannel {
     });
   }
 
+  /**
+   * Opens a stream. `previous` is this call's earlier stream that failed before the backend saw it:
+   * the new one goes to another address when there is one. Throws a GrpcError when there is nowhere
+   * to send it.
+   */
   request(headers: OutgoingHttpHeaders, previous?: ClientHttp2Stream): ClientHttp2Stream {
     // A retry takes no turn, so that an address refusing calls gets no more than its share of them.
     const avoid = previous && this.#byStream.get(previous);
     const rotate = avoid === undefined;
     const endpoint = this.#pick(avoid, true, rotate) ?? this.#pick(avoid, false, rotate) ?? avoid;
     if (!endpoint) {
-      throw new GrpcError(
-        Code.UNAVAILABLE,
-        `upstream ${this.#options.name} (${this.address}) has no addresses`,
-      );
+      throw new GrpcError(Code.UNAVAILABLE, `upstream ${this.name} (${this.addresses}) has no addresses`);
     }
     const stream = endpoint.pool.request(headers);
     this.#byStream.set(stream, endpoint);
     return stream;
   }
 
+  /** Cancels a stream it opened that is still open (RST_STREAM CANCEL). */
   cancel(stream: ClientHttp2Stream): void {
     this.#byStream.get(stream)?.pool.cancel(stream);
   }
 
+  /** Stops new streams and closes every session once its streams end. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const watch of this.#watches) watch.stop();
@@ -192,7 +202,7 @@ export class Balancer implements UpstreamChannel {
     this.#endpoints = [...this.#byUrl.values()];
     const after = this.#endpoints.map((e) => e.pool.address).join(",");
     if (before !== after && this.#watches.length > 0) {
-      this.#log.info(`upstream ${this.#options.name} now calls ${after || "no address"}`);
+      this.#log.info(`upstream ${this.name} now calls ${after || "no address"}`);
     }
   }
 }
