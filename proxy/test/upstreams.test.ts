@@ -130,7 +130,7 @@ describe("round-robin and DNS", () => {
     const { port } = await greeters("127.0.0.2", "127.0.0.3");
     const dns = fakeDns(["127.0.0.2"]);
     const url = await proxyTo(
-      { addresses: [`dns:///${NAME}:${port}`], dnsRefreshMs: 20 },
+      { addresses: [`dns:///${NAME}:${port}`], dnsRefresh: "20ms" },
       { resolveHost: dns.resolve },
     );
     assert.deepEqual(await answers(url, 2), ["127.0.0.2", "127.0.0.2"], "resolved before the first call");
@@ -151,7 +151,7 @@ describe("round-robin and DNS", () => {
     const { port } = await greeters("127.0.0.2");
     const dns = fakeDns(null);
     const url = await proxyTo(
-      { addresses: [`dns:///${NAME}:${port}`], dnsRefreshMs: 20 },
+      { addresses: [`dns:///${NAME}:${port}`], dnsRefresh: "20ms" },
       { resolveHost: dns.resolve },
     );
     const early = await grpcWebCall(url, SAY_HELLO, { message: helloRequest("Ada") });
@@ -256,7 +256,7 @@ describe("session pool", () => {
     cleanups.push(() => silent.close());
     const relay = await startTcpRelay(silent.port);
     cleanups.push(() => relay.close());
-    const proxy = await startProxy(relay.url, { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 100 });
+    const proxy = await startProxy(relay.url, { keepaliveInterval: "50ms", keepaliveTimeout: "100ms" });
     cleanups.push(() => proxy.close());
 
     const controller = new AbortController();

@@ -1,5 +1,11 @@
 import http2, { type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
-import type { SessionStates } from "./pool.js";
+
+export interface SessionStates {
+  readonly connecting: number;
+  readonly connected: number;
+  /** Retired or closing: they finish their streams but take no new ones. */
+  readonly retiring: number;
+}
 
 /**
  * A backend as calls, health checks and metrics use it (gRPC would say a channel): one address

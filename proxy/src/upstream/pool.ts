@@ -1,6 +1,6 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 import net from "node:net";
-import type { UpstreamChannel } from "./channel.js";
+import type { SessionStates, UpstreamChannel } from "./channel.js";
 import { keepAlive, limitConnectTime, watchIdle } from "./session-timers.js";
 
 /** What the pool needs to know to reach one backend address. */
@@ -41,12 +41,7 @@ export interface PoolOptions {
   readonly onConnectFailure?: (error: Error) => void;
 }
 
-export interface SessionStates {
-  readonly connecting: number;
-  readonly connected: number;
-  /** Retired or closing: they finish their streams but take no new ones. */
-  readonly retiring: number;
-}
+export type { SessionStates };
 
 const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 const DEFAULT_MAX_CANCELS_PER_SESSION = 500;
