@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
-import type { FastifyInstance } from "fastify";
 import { type CliConfig, describeRouting, parseCli } from "./cli/arguments.js";
 import { bufferedStdout } from "./cli/log-destination.js";
+import { listenOn, PortError } from "./cli/ports.js";
 import { superviseWorkers } from "./cli/workers.js";
 import { buildAdminServer } from "./ops/admin.js";
 import { drainAndClose } from "./ops/drain.js";
@@ -54,8 +54,8 @@ async function serve(config: CliConfig): Promise<void> {
   const admin = config.admin && buildAdminServer(ops, app.log);
   // The admin port first: when either port is taken, neither serves, and the public one never said it listens.
   try {
-    if (admin && config.admin) await listen(admin, config.admin, "--admin-listen");
-    await listen(app, config, "--listen");
+    if (admin && config.admin) await listenOn(admin, config.admin, "--admin-listen");
+    await listenOn(app, config, "--listen");
   } catch (error) {
     await Promise.all([app.close(), admin?.close()]);
     if (!(error instanceof PortError)) throw error;
@@ -86,24 +86,5 @@ async function serve(config: CliConfig): Promise<void> {
           process.exit(1);
         });
     });
-  }
-}
-
-/** A port that cannot be listened on, said against the flag that names it. */
-class PortError extends Error {}
-
-const PORT_ERRORS: Readonly<Record<string, string>> = {
-  EADDRINUSE: "is already in use",
-  EACCES: "needs more privileges than this process has",
-  EADDRNOTAVAIL: "is not an address of this machine",
-};
-
-async function listen(server: FastifyInstance, { host, port }: { host: string; port: number }, flag: string) {
-  try {
-    await server.listen({ host, port });
-  } catch (error) {
-    const why = PORT_ERRORS[(error as NodeJS.ErrnoException).code ?? ""];
-    if (why === undefined) throw error;
-    throw new PortError(`${flag}: ${host.includes(":") ? `[${host}]` : host}:${port} ${why}`);
   }
 }

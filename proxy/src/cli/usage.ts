@@ -27,5 +27,8 @@ function option(key: string, row: Setting): string {
     (row.default !== undefined || row.unset) && `default: ${defaultText(row)}`,
   ].filter(Boolean);
   const flag = `--${row.flag}${row.arg ? ` ${row.arg}` : ""}`;
-  return `  ${flag.padEnd(COLUMN)} ${row.help.replaceAll("`", "")}\n  ${"".padEnd(COLUMN)} ${sources.join("; ")}`;
+  const lines = [`  ${flag.padEnd(COLUMN)} ${row.help}`];
+  if (sources.length > 0) lines.push(`  ${"".padEnd(COLUMN)} ${sources.join("; ")}`);
+  // The texts are the settings table's, in Markdown.
+  return lines.join("\n").replaceAll("`", "");
 }

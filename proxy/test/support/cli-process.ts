@@ -2,6 +2,7 @@
 // proxy's own memory (RSS) apart from the test's, or its signals and exit.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { connect } from "node:net";
 import { freePort, waitFor } from "../../../testing/net.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
@@ -39,7 +40,8 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const adminUrl = `http://127.0.0.1:${adminPort}`;
-  // The admin listener starts after the public one: its answer means both are up, whatever the log level.
+  const url = `http://127.0.0.1:${port}`;
+  // The admin listener starts first, then the public one: both answering means both are up, whatever the log level.
   await waitFor(
     () =>
       fetch(`${adminUrl}/healthz`).then(
@@ -48,5 +50,18 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
       ),
     15_000,
   );
-  return { child, url: `http://127.0.0.1:${port}`, adminUrl, exited, log: () => output };
+  await waitFor(() => accepts(port), 15_000);
+  return { child, url, adminUrl, exited, log: () => output };
+}
+
+/** True once a TCP connection to the port opens (closed at once, so no idle connection is left behind). */
+function accepts(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(undefined));
+  });
 }
