@@ -221,12 +221,16 @@ describe("config file: with the CLI", () => {
     ]);
   });
 
-  test("the README's example bridge.yaml is valid", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const example = /```yaml\n(# bridge\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(example, "the README has a bridge.yaml example");
-    const checked = parseCli(["--check-config", configFile("readme.yaml", example)], {});
-    assert.equal(checked.kind, "checked", JSON.stringify(checked));
+  test("the docs' example bridge.yaml files are valid", () => {
+    const examples = ["../../README.md", "../../docs/settings.md"].flatMap((doc) => {
+      const text = readFileSync(new URL(doc, import.meta.url), "utf8");
+      return [...text.matchAll(/```yaml\n(# bridge\.yaml\n[\s\S]*?)```/g)].map((match) => match[1] ?? "");
+    });
+    assert.ok(examples.length > 0, "the docs have a bridge.yaml example");
+    for (const [i, example] of examples.entries()) {
+      const checked = parseCli(["--check-config", configFile(`example-${i}.yaml`, example)], {});
+      assert.equal(checked.kind, "checked", JSON.stringify(checked));
+    }
   });
 
   test("a file that cannot be read is one error naming it", () => {
