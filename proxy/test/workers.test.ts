@@ -40,7 +40,8 @@ describe("--workers", () => {
       pending = complete.pop() ?? "";
       for (const line of complete) if (line.startsWith("{")) lines.push(JSON.parse(line) as LogLine);
     });
-    await waitFor(() => (listeningWorkers().size === 2 ? true : undefined), 20_000);
+    // Each worker compiles the CLI (tsx) before it listens: slow on a loaded machine, so a generous ceiling.
+    await waitFor(() => (listeningWorkers().size === 2 ? true : undefined), 60_000);
   });
   after(async () => {
     if (primary.exitCode === null) {
@@ -87,7 +88,7 @@ describe("--workers", () => {
     // Forking a worker (tsx compiles the CLI again) takes a while on a loaded machine.
     const replacement = await waitFor(
       () => [...listeningWorkers()].find((pid) => pid !== victim && pid !== survivor),
-      20_000,
+      60_000,
     );
     await callUntilServedBy(new Set([survivor, replacement]));
   });

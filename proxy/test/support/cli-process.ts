@@ -6,6 +6,8 @@ import { connect } from "node:net";
 import { freePort, waitFor } from "../../../testing/net.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
+/** How long the CLI may take to serve before the test gives up on it. */
+const STARTUP_MS = 60_000;
 
 export interface RunningCli {
   readonly child: ChildProcess;
@@ -42,15 +44,16 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const url = `http://127.0.0.1:${port}`;
   // The admin listener starts first, then the public one: both answering means both are up, whatever the log level.
+  // tsx compiles the CLI first, which on a loaded 2-core machine takes many seconds: the bound is a ceiling.
   await waitFor(
     () =>
       fetch(`${adminUrl}/healthz`).then(
         (r) => r.ok || undefined,
         () => undefined,
       ),
-    15_000,
+    STARTUP_MS,
   );
-  await waitFor(() => accepts(port), 15_000);
+  await waitFor(() => accepts(port), STARTUP_MS);
   return { child, url, adminUrl, exited, log: () => output };
 }
 
