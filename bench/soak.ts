@@ -6,7 +6,7 @@
 import { readdirSync } from "node:fs";
 import http from "node:http";
 import { parseArgs } from "node:util";
-import { parseDuration } from "../proxy/src/protocol/timeout.js";
+import { parseDuration } from "../proxy/src/settings/durations.js";
 import { type RunningCli, startCli } from "../proxy/test/support/cli-process.js";
 import { type LoadResult, runMixedLoad } from "../proxy/test/support/mixed-load.js";
 import { adminLoad, type ProxyLoad, settled } from "../proxy/test/support/proxy-load.js";

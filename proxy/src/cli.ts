@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import cluster from "node:cluster";
-import type { FastifyInstance } from "fastify";
+import { readFileSync } from "node:fs";
 import { type CliConfig, describeRouting, parseCli } from "./cli/arguments.js";
 import { bufferedStdout } from "./cli/log-destination.js";
+import { listenOn, PortError } from "./cli/ports.js";
 import { superviseWorkers } from "./cli/workers.js";
 import { buildAdminServer } from "./ops/admin.js";
 import { drainAndClose } from "./ops/drain.js";
@@ -14,13 +15,15 @@ if (parsed.kind === "help") {
   console.log(parsed.text);
   process.exit(0);
 }
-if (parsed.kind === "error") {
-  // A config file's problems come one per line, each with its file and line.
-  const problems = parsed.message.split("\n");
-  if (problems.length === 1) console.error(`grpc-web-bridge: ${parsed.message} (see --help)`);
-  else console.error(`grpc-web-bridge: ${problems.length} problems:\n  ${problems.join("\n  ")}`);
-  process.exit(2);
+if (parsed.kind === "version") {
+  // src/ and dist/ both sit beside the package's package.json.
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  console.log(`grpc-web-bridge ${pkg.version}`);
+  process.exit(0);
 }
+if (parsed.kind === "error") fail(parsed.message.split("\n"));
 if (parsed.kind === "checked") {
   console.log(parsed.summary);
   process.exit(0);
@@ -33,6 +36,13 @@ if (config.workers > 1 && cluster.isPrimary) {
   await serve(config);
 }
 
+/** Problems, one a line, and exit 2: nothing has started. */
+function fail(problems: readonly string[]): never {
+  if (problems.length === 1) console.error(`grpc-web-bridge: ${problems[0]} (see --help)`);
+  else console.error(`grpc-web-bridge: ${problems.length} problems:\n  ${problems.join("\n  ")}`);
+  process.exit(2);
+}
+
 /** This process serves: alone, or as one of the workers. */
 async function serve(config: CliConfig): Promise<void> {
   const ops = new ProxyOps();
@@ -41,12 +51,18 @@ async function serve(config: CliConfig): Promise<void> {
     ops,
     logger: { level: config.logLevel, stream: bufferedStdout() },
   });
-  await app.listen({ host: config.host, port: config.port });
+  const admin = config.admin && buildAdminServer(ops, app.log);
+  // The admin port first: when either port is taken, neither serves, and the public one never said it listens.
+  try {
+    if (admin && config.admin) await listenOn(admin, config.admin, "--admin-listen");
+    await listenOn(app, config, "--listen");
+  } catch (error) {
+    await Promise.all([app.close(), admin?.close()]);
+    if (!(error instanceof PortError)) throw error;
+    fail([error.message]);
+  }
   app.log.info(`proxying gRPC-Web on ${config.host}:${config.port}; ${describeRouting(config.proxy)}`);
-  let admin: FastifyInstance | undefined;
   if (config.admin) {
-    admin = buildAdminServer(ops, app.log);
-    await admin.listen(config.admin);
     app.log.info(`serving /healthz, /readyz and /metrics on ${config.admin.host}:${config.admin.port}`);
   }
 

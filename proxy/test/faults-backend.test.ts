@@ -110,7 +110,7 @@ describe("a backend that stalls for ever", () => {
 
   test("a call without a deadline gets the proxy's --max-timeout", async () => {
     const upstream = await stalled();
-    const proxy = await proxyTo(upstream.url, { maxTimeoutMs: 200 });
+    const proxy = await proxyTo(upstream.url, { maxTimeout: "200ms" });
     const [result, ms] = await timed(hello(proxy));
     assert.equal(result.grpcStatus, 4, result.grpcMessage);
     assert.ok(ms >= 195 && ms < 200 + PROMPTLY_MS, `ended after ${Math.round(ms)} ms`);
@@ -118,7 +118,7 @@ describe("a backend that stalls for ever", () => {
 
   test("a call without any deadline ends at the stream idle timeout, and the backend is told", async () => {
     const upstream = await stalled();
-    const proxy = await proxyTo(upstream.url, { streamIdleTimeoutMs: 200 });
+    const proxy = await proxyTo(upstream.url, { streamIdleTimeout: "200ms" });
     const [result, ms] = await timed(hello(proxy));
     assert.equal(result.grpcStatus, 14, result.grpcMessage);
     assert.match(result.grpcMessage ?? "", /no bytes either way for 200 ms/);
@@ -138,7 +138,7 @@ describe("a backend that stalls for ever", () => {
       }, 60);
       stream.once("close", () => clearInterval(timer));
     });
-    const proxy = await proxyTo(upstream.url, { streamIdleTimeoutMs: 200 });
+    const proxy = await proxyTo(upstream.url, { streamIdleTimeout: "200ms" });
     const [result, ms] = await timed(grpcWebCall(proxy.url, STREAM, { message: helloRequest("Ada") }));
     assert.equal(result.messages.length, 5, "the idle timer restarts with every message");
     assert.equal(result.trailers?.["grpc-status"], "14");
@@ -176,7 +176,7 @@ describe("a backend that stalls for ever", () => {
     });
     // No deadline: before the fix the call waited for ever, since the TCP connect counted as connected.
     const proxy = await proxyTo(`http://127.0.0.1:${(hole.address() as AddressInfo).port}`, {
-      connectTimeoutMs: 300,
+      connectTimeout: "300ms",
     });
     const [result, ms] = await timed(hello(proxy));
     assert.equal(result.grpcStatus, 14, result.grpcMessage);

@@ -141,7 +141,7 @@ describe("a client that goes away", () => {
     const holeOps = new ProxyOps({ processMetrics: false });
     const stuck = await startProxy(`http://127.0.0.1:${(hole.address() as AddressInfo).port}`, {
       ops: holeOps,
-      connectTimeoutMs: 60_000,
+      connectTimeout: "60s",
     });
     try {
       const connection = await RawHttpConnection.open(Number(new URL(stuck.url).port));

@@ -20,9 +20,9 @@ import {
   effectiveTimeout,
   encodeGrpcTimeout,
   MAX_TIMER_MS,
-  parseDuration,
   parseGrpcTimeout,
 } from "../src/protocol/timeout.js";
+import { parseDuration } from "../src/settings/durations.js";
 import { fuzzRuns } from "./support/fuzz.js";
 
 const CODES = new Set<number>(Object.values(Code));

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { parseCli, USAGE } from "../src/cli/arguments.js";
+import { parseCli } from "../src/cli/arguments.js";
+import { USAGE } from "../src/cli/usage.js";
 import { buildAdminServer, ProxyOps } from "../src/index.js";
 
 const DIR = new URL("../../deploy/kubernetes/", import.meta.url).pathname;

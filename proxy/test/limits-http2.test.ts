@@ -31,7 +31,7 @@ describe("HTTP/2 limits", () => {
     });
     proxy = await startProxy(upstream.url, {
       tls: ca.issue("proxy", "proxy", ["IP:127.0.0.1"]),
-      maxConcurrentCallsPerConnection: 2,
+      maxCallsPerConnection: 2,
       maxHeaderBytes: 2048,
     });
   });

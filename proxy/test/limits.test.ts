@@ -122,7 +122,7 @@ describe("limits", () => {
       });
 
       test("default timeout: a call without grpc-timeout gets one, forwarded and enforced; its own deadline wins", async () => {
-        const { proxy, seen, stillServes } = await setUp({ defaultTimeoutMs: 150 }, (stream) => {
+        const { proxy, seen, stillServes } = await setUp({ defaultTimeout: "150ms" }, (stream) => {
           stream.respond({ ":status": 200, "content-type": "application/grpc" });
         });
         const started = performance.now();
@@ -143,7 +143,7 @@ describe("limits", () => {
       });
 
       test("max timeout: a longer client deadline is clamped to it", async () => {
-        const { proxy, seen } = await setUp({ maxTimeoutMs: 500 }, (stream) => {
+        const { proxy, seen } = await setUp({ maxTimeout: "500ms" }, (stream) => {
           stream.respond({ ":status": 200, "content-type": "application/grpc" });
         });
         const result = await call(proxy, { headers: { "grpc-timeout": "10S" } });
@@ -154,7 +154,7 @@ describe("limits", () => {
       });
 
       test("stream idle timeout: a stream that keeps sending runs on; a silent one ends UNAVAILABLE", async () => {
-        const { proxy, stillServes } = await setUp({ streamIdleTimeoutMs: 1_000 }, (stream, headers) => {
+        const { proxy, stillServes } = await setUp({ streamIdleTimeout: "1s" }, (stream, headers) => {
           stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
           stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
           stream.write(frame(0, "first"));
@@ -198,7 +198,7 @@ describe("limits", () => {
   }
 
   test("headers timeout (slowloris): headers that never finish get 408 with DEADLINE_EXCEEDED, and the connection closes", async () => {
-    const { proxy, stillServes } = await setUp({ headersTimeoutMs: 200 });
+    const { proxy, stillServes } = await setUp({ headersTimeout: "200ms" });
     const { reply, ms } = await rawExchange(
       proxy,
       `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web\r\n`,
@@ -210,7 +210,7 @@ describe("limits", () => {
   });
 
   test("request timeout: a body that trickles in too slowly gets 408, and the call never reaches the backend", async () => {
-    const { proxy, seen, stillServes } = await setUp({ requestTimeoutMs: 300, headersTimeoutMs: 300 });
+    const { proxy, seen, stillServes } = await setUp({ requestTimeout: "300ms", headersTimeout: "300ms" });
     const { reply } = await rawExchange(
       proxy,
       `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web\r\ncontent-length: 50\r\n\r\n\0\0\0`,
@@ -224,9 +224,9 @@ describe("limits", () => {
     for (const [options, pattern] of [
       [{ maxResponseMessageBytes: 0 }, /maxResponseMessageBytes/],
       [{ maxConcurrentCalls: 1.5 }, /maxConcurrentCalls/],
-      [{ defaultTimeoutMs: -1 }, /defaultTimeoutMs/],
-      [{ streamIdleTimeoutMs: Number.NaN }, /streamIdleTimeoutMs/],
-      [{ headersTimeoutMs: 0 }, /headersTimeoutMs/],
+      [{ defaultTimeout: "-1s" }, /defaultTimeout/],
+      [{ streamIdleTimeout: "NaN" }, /streamIdleTimeout/],
+      [{ headersTimeout: "0s" }, /headersTimeout/],
     ] as const) {
       await assert.rejects(startProxy("http://127.0.0.1:1", options), pattern);
     }

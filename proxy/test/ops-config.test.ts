@@ -1,7 +1,8 @@
 // The operations flags: admin listener, readiness health check, drain timeout.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseCli, USAGE } from "../src/cli/arguments.js";
+import { parseCli } from "../src/cli/arguments.js";
+import { USAGE } from "../src/cli/usage.js";
 
 const upstream = ["--upstream", "http://127.0.0.1:50051"];
 
@@ -22,7 +23,7 @@ describe("operations flags", () => {
     const config = parse([]);
     assert.equal(config.admin, undefined);
     assert.equal(config.drainTimeoutMs, 30_000);
-    assert.equal(config.proxy.healthCheckService, undefined);
+    assert.equal(config.proxy.healthCheck, undefined);
   });
 
   test("flags are read", () => {
@@ -36,7 +37,7 @@ describe("operations flags", () => {
     ]);
     assert.deepEqual(config.admin, { host: "::1", port: 9090 });
     assert.equal(config.drainTimeoutMs, 2500);
-    assert.equal(config.proxy.healthCheckService, "helloworld.Greeter");
+    assert.equal(config.proxy.healthCheck, "helloworld.Greeter");
   });
 
   test("environment variables stand in for absent flags", () => {
@@ -47,7 +48,7 @@ describe("operations flags", () => {
     });
     assert.deepEqual(config.admin, { host: "0.0.0.0", port: 9090 });
     assert.equal(config.drainTimeoutMs, 0, "0 ends calls in flight at once");
-    assert.equal(config.proxy.healthCheckService, "", "'server' asks about the whole server");
+    assert.equal(config.proxy.healthCheck, "server", "'server' asks about the whole server");
   });
 
   for (const [argv, pattern] of [

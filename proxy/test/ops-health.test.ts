@@ -93,7 +93,7 @@ describe("/readyz with a grpc.health.v1 check", () => {
   let healthBackend: HealthBackend;
   const proxies: ObservedProxy[] = [];
   const proxyChecking = async (service: string) => {
-    const proxy = await startObservedProxy(healthBackend.url, { healthCheckService: service });
+    const proxy = await startObservedProxy(healthBackend.url, { healthCheck: service });
     proxies.push(proxy);
     return proxy;
   };

@@ -5,7 +5,6 @@ import {
   effectiveTimeout,
   encodeGrpcTimeout,
   MAX_TIMER_MS,
-  parseDuration,
   parseGrpcTimeout,
 } from "../src/protocol/timeout.js";
 import { assertGrpcError } from "./support/assert-grpc-error.js";
@@ -142,28 +141,5 @@ describe("effectiveTimeout", () => {
     assert.equal(effectiveTimeout(99_999_999 * 3_600_000, undefined), MAX_TIMER_MS);
     assert.equal(effectiveTimeout(undefined, 2 ** 40), MAX_TIMER_MS);
     assert.equal(MAX_TIMER_MS, 2_147_483_647);
-  });
-});
-
-describe("parseDuration", () => {
-  test("reads ms, s, m (minutes), h and bare milliseconds", () => {
-    for (const [text, ms] of [
-      ["250ms", 250],
-      ["30s", 30_000],
-      ["5m", 300_000],
-      ["1h", 3_600_000],
-      ["1500", 1500],
-      ["1.5s", 1500],
-      ["0", 0],
-      [" 2s ", 2000],
-    ] as const) {
-      assert.equal(parseDuration(text), ms, text);
-    }
-  });
-
-  test("is undefined for anything else", () => {
-    for (const bad of ["", "abc", "-1s", "5x", "5 m", "1h30m", "5S", "5M", ".5s", "5.s", "1e3", "s"]) {
-      assert.equal(parseDuration(bad), undefined, JSON.stringify(bad));
-    }
   });
 });

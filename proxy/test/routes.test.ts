@@ -100,9 +100,9 @@ describe("routing options", () => {
 
   test("per-upstream settings win over the top-level ones", () => {
     const plan = planRouting({
-      keepaliveIntervalMs: 30_000,
-      healthCheckService: "",
-      upstreams: { a: { addresses: ["http://127.0.0.1:1"], keepaliveIntervalMs: 5_000 } },
+      keepaliveInterval: "30s",
+      healthCheck: "server",
+      upstreams: { a: { addresses: ["http://127.0.0.1:1"], keepaliveInterval: "5s" } },
     });
     assert.ok(!Array.isArray(plan));
     assert.deepEqual(plan.upstreams[0]?.tuning, { healthCheckService: "", keepaliveIntervalMs: 5_000 });

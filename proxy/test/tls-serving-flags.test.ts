@@ -33,7 +33,7 @@ describe("serving flags", () => {
   test("defaults: no TLS, no auth, the plugin's default limits, one process", () => {
     const { proxy, workers } = config([]);
     assert.equal(workers, 1);
-    for (const key of ["tls", "upstreamTls", "interceptors", "maxConcurrentCalls", "streamIdleTimeoutMs"]) {
+    for (const key of ["tls", "upstreamTls", "interceptors", "maxConcurrentCalls", "streamIdleTimeout"]) {
       assert.equal(key in proxy, false, key);
     }
   });
@@ -63,11 +63,11 @@ describe("serving flags", () => {
     assert.equal(proxy.maxResponseMessageBytes, 1000);
     assert.equal(proxy.maxHeaderBytes, 2000);
     assert.equal(proxy.maxConcurrentCalls, 30);
-    assert.equal(proxy.maxConcurrentCallsPerConnection, 4);
-    assert.equal(proxy.defaultTimeoutMs, 2000);
-    assert.equal(proxy.streamIdleTimeoutMs, 0, "0 turns it off");
-    assert.equal(proxy.headersTimeoutMs, 5000);
-    assert.equal(proxy.requestTimeoutMs, 60_000);
+    assert.equal(proxy.maxCallsPerConnection, 4);
+    assert.equal(proxy.defaultTimeout, "2s");
+    assert.equal(proxy.streamIdleTimeout, "0", "0 turns it off");
+    assert.equal(proxy.headersTimeout, "5s");
+    assert.equal(proxy.requestTimeout, "1m");
     assert.equal(workers, 3);
   });
 
@@ -97,23 +97,24 @@ describe("serving flags", () => {
         /^--tls-cert: cannot read ".*missing\.pem"/,
       ],
       [["--tls-cert", tokens], /^--tls-cert: --tls-cert and --tls-key go together/],
-      [["--upstream-key", tokens], /^--upstream-cert: --upstream-cert and --upstream-key go together/],
+      [["--upstream-key", tokens], /^--upstream-key: --upstream-cert and --upstream-key go together/],
       [["--auth-jwt-issuer", "idp"], /^--auth-jwt-issuer: needs --auth-jwt-key/],
       [
         ["--auth-jwt-key", tokens],
         /^--auth-jwt-key: the JWT key file .* is not a PEM public key, JWK or JWKS/,
       ],
       [["--auth-tokens-file", file("empty", "# nobody\n")], /^--auth-tokens-file: .* holds no token/],
-      [["--max-concurrent-calls", "0"], /^--max-concurrent-calls: expected a positive whole number, got "0"/],
+      [["--max-concurrent-calls", "0"], /^--max-concurrent-calls: expected a positive whole number, got 0/],
       [["--max-header-bytes", "1.5"], /^--max-header-bytes: expected a positive whole number/],
-      [["--default-timeout", "0"], /^--default-timeout: expected a duration/],
+      [["--default-timeout", "0"], /^--default-timeout: must be longer than 0/],
+      [["--default-timeout", "30"], /^--default-timeout: add a unit: 30s or 30ms$/],
       [["--stream-idle-timeout", "soon"], /^--stream-idle-timeout: expected a duration .*\(0: off\)/],
       [["--workers", "0"], /^--workers: expected a positive whole number or "auto"/],
     ];
     for (const [argv, pattern] of cases) assert.match(error(argv), pattern, argv.join(" "));
     assert.match(
       error([], { GRPC_WEB_BRIDGE_UPSTREAM_INSECURE_SKIP_VERIFY: "yes" }),
-      /^--upstream-insecure-skip-verify: expected true or false, got "yes"/,
+      /^\$GRPC_WEB_BRIDGE_UPSTREAM_INSECURE_SKIP_VERIFY: expected true or false, got "yes"/,
     );
     const badFile = file("bad.yaml", "maxCallsPerConnection: 0\n");
     assert.match(error(["--config", badFile]), /bad\.yaml:1:\d+: maxCallsPerConnection/);

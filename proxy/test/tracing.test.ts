@@ -8,7 +8,8 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { Code } from "../src/protocol/status.js";
 import { readOtelTracing } from "../src/tracing/otel-settings.js";
-import { type CallTracer, startTracing, type TracingLog } from "../src/tracing/tracer.js";
+import { startTracing } from "../src/tracing/start.js";
+import type { CallTracer, TracingLog } from "../src/tracing/tracer.js";
 import { packagesLoadedBy, sourceUrl } from "./support/load-probe.js";
 
 const BROWSER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -474,10 +475,10 @@ describe("call spans over OTLP/HTTP", () => {
 
 describe("loading", () => {
   const settings = JSON.stringify(sourceUrl("tracing/otel-settings.ts"));
-  const tracer = JSON.stringify(sourceUrl("tracing/tracer.ts"));
+  const start = JSON.stringify(sourceUrl("tracing/start.ts"));
   const startIfOn = `
     const { readOtelTracing } = await import(${settings});
-    const { startTracing } = await import(${tracer});
+    const { startTracing } = await import(${start});
     await import(${JSON.stringify(sourceUrl("index.ts"))});
     const tracing = readOtelTracing(process.env);
     if (tracing.kind === "on") await (await startTracing(tracing)).shutdown();

@@ -148,7 +148,7 @@ describe("round-robin and DNS", () => {
     const { port } = await greeters("127.0.0.2", "127.0.0.3");
     const dns = fakeDns(["127.0.0.2"]);
     const url = await proxyTo(
-      { addresses: [`dns:///${NAME}:${port}`], dnsRefreshMs: 20 },
+      { addresses: [`dns:///${NAME}:${port}`], dnsRefresh: "20ms" },
       { resolveHost: dns.resolve },
     );
     assert.deepEqual(await answers(url, 2), ["127.0.0.2", "127.0.0.2"], "resolved before the first call");
@@ -169,7 +169,7 @@ describe("round-robin and DNS", () => {
     const { port } = await greeters("127.0.0.2");
     const dns = fakeDns(null);
     const url = await proxyTo(
-      { addresses: [`dns:///${NAME}:${port}`], dnsRefreshMs: 20 },
+      { addresses: [`dns:///${NAME}:${port}`], dnsRefresh: "20ms" },
       { resolveHost: dns.resolve },
     );
     const early = await grpcWebCall(url, SAY_HELLO, { message: helloRequest("Ada") });
@@ -344,7 +344,7 @@ describe("session pool", () => {
     const relay = await startTcpRelay(silent.port);
     cleanups.push(() => relay.close());
     // A PING every 50 ms, and a whole second for its answer: a loaded machine answers late, never that late.
-    const proxy = await startProxy(relay.url, { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 1_000 });
+    const proxy = await startProxy(relay.url, { keepaliveInterval: "50ms", keepaliveTimeout: "1s" });
     cleanups.push(() => proxy.close());
 
     const controller = new AbortController();

@@ -14,6 +14,16 @@ export interface BearerAuthFiles {
   readonly jwtAudience?: string;
 }
 
+/** A bearer file that cannot be used, and which of the files it is. */
+export class BearerFileError extends TypeError {
+  constructor(
+    readonly file: "tokensFile" | "jwtKeyFile",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The interceptor the files describe, or undefined when no file is given. Read once, at start-up. */
 export function bearerAuthFromFiles(files: BearerAuthFiles): CallInterceptor | undefined {
   const { tokensFile, jwtKeyFile, jwtIssuer, jwtAudience } = files;
@@ -36,26 +46,36 @@ export function bearerAuthFromFiles(files: BearerAuthFiles): CallInterceptor | u
 }
 
 function readTokens(file: string): string[] {
-  const tokens = readFileFor(file, "bearer tokens")
+  const tokens = readFor("tokensFile", file, "bearer tokens")
     .toString("utf8")
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
-  if (tokens.length === 0) throw new TypeError(`the bearer tokens file ${file} holds no token`);
+  if (tokens.length === 0)
+    throw new BearerFileError("tokensFile", `the bearer tokens file ${file} holds no token`);
   return tokens;
 }
 
 function readVerificationKey(file: string): KeyObject | JWTVerifyGetKey {
-  const text = readFileFor(file, "JWT key").toString("utf8");
+  const text = readFor("jwtKeyFile", file, "JWT key").toString("utf8");
   try {
     if (!text.trimStart().startsWith("{")) return createPublicKey(text);
     const json = JSON.parse(text) as JWK | JSONWebKeySet;
     if ("keys" in json) return createLocalJWKSet(json);
     return createPublicKey({ key: json as JsonWebKeyInput["key"], format: "jwk" });
   } catch (error) {
-    throw new TypeError(
+    throw new BearerFileError(
+      "jwtKeyFile",
       `the JWT key file ${file} is not a PEM public key, JWK or JWKS: ${(error as Error).message}`,
     );
+  }
+}
+
+function readFor(option: BearerFileError["file"], file: string, what: string): Buffer {
+  try {
+    return readFileFor(file, what);
+  } catch (error) {
+    throw new BearerFileError(option, (error as Error).message);
   }
 }
 

@@ -1,327 +1,293 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcWebProxyOptions } from "../plugin/options.js";
-import { parseDuration } from "../protocol/timeout.js";
+import { BearerFileError, bearerAuthFromFiles } from "../auth/from-files.js";
+import type { ServerOptions } from "../plugin/build.js";
+import type { CallInterceptor } from "../plugin/interceptors.js";
 import { type ConfigFileValues, loadConfigFile } from "../settings/config-file.js";
+import { type ConfigProblem, closestName, unknownName } from "../settings/problems.js";
 import {
-  durationProblem,
-  positiveDuration,
-  routingFromFile,
-  WHOLE_SERVER,
-} from "../settings/file-routing.js";
-import { LOG_LEVELS } from "../settings/schema.js";
-import { parseUpstreamAddress } from "../upstream/address.js";
-import type { RoutingOptions, UpstreamTuning } from "../upstream/routing.js";
-import { type Flag, parseServingFlags, SERVING_FLAGS, type ServingSettings } from "./serving-flags.js";
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+  SETTING_KEYS,
+  SETTINGS,
+  type Setting,
+  type SettingKey,
+  type SettingValue,
+} from "../settings/registry.js";
+import type { HostPort, LogLevel } from "../settings/values.js";
+import { planRouting, type RoutingOptions } from "../upstream/routing.js";
+import type { UpstreamTlsOptions } from "../upstream/tls.js";
+import { USAGE } from "./usage.js";
 
 export interface CliConfig extends HostPort {
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   /** Where /healthz, /readyz and /metrics are served; undefined: nowhere. */
   readonly admin: HostPort | undefined;
   /** How long calls in flight may run on after SIGTERM/SIGINT. */
   readonly drainTimeoutMs: number;
-  readonly proxy: GrpcWebProxyOptions & ServingSettings["server"];
+  /** What `buildServer` takes: the plugin's settings, as the file's keys name them, and TLS and auth. */
+  readonly proxy: Omit<ServerOptions, "logger">;
   /** Processes that share the port (node:cluster); 1: this one alone. */
   readonly workers: number;
 }
-
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export type CliParse =
   | { readonly kind: "run"; readonly config: CliConfig }
   /** --check-config: the file (with the flags) is valid; `summary` says what it sets up. */
   | { readonly kind: "checked"; readonly config: CliConfig; readonly summary: string }
   | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "version" }
+  /** Every problem of the flags, the environment and the config file, one a line, each naming its source. */
   | { readonly kind: "error"; readonly message: string };
 
-/** Every flag, with the environment variable that sets it when the flag is absent, then the config file's key. */
-const FLAGS = {
-  config: {
-    env: "GRPC_WEB_BRIDGE_CONFIG",
-    arg: "FILE",
-    help: "a YAML or JSON config file: every setting below, plus upstreams and routes. Flags and env win over it",
-  },
-  "check-config": {
-    arg: "FILE",
-    help: "check FILE (as --config, with the other flags) and exit: 0 when valid, 2 with every problem",
-  },
-  listen: {
-    key: "listen",
-    env: "GRPC_WEB_BRIDGE_LISTEN",
-    arg: "HOST:PORT",
-    help: "where to accept gRPC-Web (default 127.0.0.1:8080)",
-  },
-  upstream: {
-    key: "upstream",
-    env: "GRPC_WEB_BRIDGE_UPSTREAM",
-    arg: "URL",
-    help: "the gRPC backend for every call: http://host:port (h2c), https://host:port, or dns:///host:port (dns+https:/// for TLS) for every address of host",
-  },
-  "allowed-origin": {
-    key: "allowedOrigins",
-    env: "GRPC_WEB_BRIDGE_ALLOWED_ORIGINS",
-    multiple: true,
-    arg: "ORIGIN",
-    help: "a browser origin allowed to call; repeat, or '*' for any (env: comma-separated). Default: same-origin only",
-  },
-  "max-timeout": {
-    key: "maxTimeout",
-    env: "GRPC_WEB_BRIDGE_MAX_TIMEOUT",
-    arg: "DURATION",
-    help: "clamp for the client's grpc-timeout, e.g. 30s, 5m (default: none)",
-  },
-  "max-message-bytes": {
-    key: "maxMessageBytes",
-    env: "GRPC_WEB_BRIDGE_MAX_MESSAGE_BYTES",
-    arg: "N",
-    help: `largest request message in bytes (default ${DEFAULT_MAX_MESSAGE_BYTES})`,
-  },
-  "log-level": {
-    key: "logLevel",
-    env: "GRPC_WEB_BRIDGE_LOG_LEVEL",
-    arg: "LEVEL",
-    help: "fatal, error, warn, info, debug, trace or silent (default info)",
-  },
-  "admin-listen": {
-    key: "adminListen",
-    env: "GRPC_WEB_BRIDGE_ADMIN_LISTEN",
-    arg: "HOST:PORT",
-    help: "where to serve /healthz, /readyz and /metrics (default: off); never the public port",
-  },
-  "health-check": {
-    key: "healthCheck",
-    env: "GRPC_WEB_BRIDGE_HEALTH_CHECK",
-    arg: "SERVICE",
-    help: `readiness asks the backend's grpc.health.v1 about SERVICE ('${WHOLE_SERVER}': the whole server). Default: a connection is enough`,
-  },
-  "drain-timeout": {
-    key: "drainTimeout",
-    env: "GRPC_WEB_BRIDGE_DRAIN_TIMEOUT",
-    arg: "DURATION",
-    help: "on SIGTERM/SIGINT, how long calls in flight may run on before they end with UNAVAILABLE (default 30s)",
-  },
-  "connect-timeout": {
-    key: "connectTimeout",
-    env: "GRPC_WEB_BRIDGE_CONNECT_TIMEOUT",
-    arg: "DURATION",
-    help: "an upstream connection not up within this is given up, its address ejected for a while (default 5s)",
-  },
-  "keepalive-interval": {
-    key: "keepaliveInterval",
-    env: "GRPC_WEB_BRIDGE_KEEPALIVE_INTERVAL",
-    arg: "DURATION",
-    help: "send an HTTP/2 PING on each upstream session this often (default: never; the backend must allow it)",
-  },
-  "keepalive-timeout": {
-    key: "keepaliveTimeout",
-    env: "GRPC_WEB_BRIDGE_KEEPALIVE_TIMEOUT",
-    arg: "DURATION",
-    help: "a PING unanswered this long closes its session, failing its calls with UNAVAILABLE (default 20s)",
-  },
-  "session-idle-timeout": {
-    key: "sessionIdleTimeout",
-    env: "GRPC_WEB_BRIDGE_SESSION_IDLE_TIMEOUT",
-    arg: "DURATION",
-    help: "close an upstream session that has had no call for this long (default 5m)",
-  },
-  "dns-refresh": {
-    key: "dnsRefresh",
-    env: "GRPC_WEB_BRIDGE_DNS_REFRESH",
-    arg: "DURATION",
-    help: "resolve dns:/// upstream addresses again this often (default 10s)",
-  },
-  ...SERVING_FLAGS,
-} as const satisfies Record<string, Flag>;
+const ENV_PREFIX = "GRPC_WEB_BRIDGE_";
 
-type FlagName = keyof typeof FLAGS;
+/** Where a value came from; a problem with it names that. */
+type Source = { readonly kind: "flag" | "env" } | { readonly kind: "file"; readonly file: ConfigFileValues };
 
-/** Upstream settings that are durations: their flag, and the plugin option each sets. */
-const UPSTREAM_DURATIONS = [
-  ["connect-timeout", "connectTimeoutMs"],
-  ["keepalive-interval", "keepaliveIntervalMs"],
-  ["keepalive-timeout", "keepaliveTimeoutMs"],
-  ["session-idle-timeout", "sessionIdleTimeoutMs"],
-  ["dns-refresh", "dnsRefreshMs"],
-] as const satisfies readonly (readonly [FlagName, keyof UpstreamTuning])[];
-
-export const USAGE = [
-  "Usage: grpc-web-bridge --upstream URL [options]",
-  "       grpc-web-bridge --config FILE [options]",
-  "       grpc-web-bridge --check-config FILE",
-  "",
-  "Accepts gRPC-Web (HTTP/1.1) from browsers and calls a native gRPC backend over HTTP/2.",
-  "",
-  "Options (each also read from the environment variable shown, then from the config file's key):",
-  ...Object.entries(FLAGS).map(
-    ([name, flag]) => `  --${`${name} ${flag.arg}`.padEnd(28)} ${flag.help}${sources(flag)}`,
-  ),
-  `  --${"help".padEnd(28)} show this text`,
-].join("\n");
+/** A setting's value as the highest source set it: in the file's form (for the plugin), and checked. */
+interface Chosen {
+  readonly raw: unknown;
+  readonly value: unknown;
+  readonly source: Source;
+}
 
 /**
- * Flags, then environment variables, then the config file, then defaults. The first bad flag is the
- * one error; a config file's problems are all listed, each with its line.
+ * Flags, then environment variables, then the config file, then defaults. Every source's values are checked, even
+ * those a higher one overrides, and every problem is listed, each naming its flag, variable or file:line:column.
  */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliParse {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(
-      Object.entries(FLAGS).map(([name, flag]) => [
-        name,
-        "boolean" in flag
-          ? { type: "boolean" as const }
-          : { type: "string" as const, multiple: "multiple" in flag && flag.multiple },
-      ]),
-    );
-    values = parseArgs({
-      args: [...argv],
-      options: { ...options, help: { type: "boolean" } },
-      strict: true,
-    }).values;
-  } catch (error) {
-    return { kind: "error", message: (error as Error).message.split("\n")[0] ?? "bad arguments" };
-  }
-  if (values.help) return { kind: "help", text: USAGE };
+  const problems: string[] = [];
+  const flags = readFlags(argv, problems);
+  if (flags.has("help")) return { kind: "help", text: USAGE };
+  if (flags.has("version")) return { kind: "version" };
+  problems.push(...unknownVariables(env));
 
-  const given = (name: FlagName): string | undefined => {
-    const value = values[name];
-    const variable = (FLAGS[name] as Flag).env;
-    if (value === true) return "true";
-    return typeof value === "string" ? value : (variable && env[variable]) || undefined;
-  };
-  const checkOnly = given("check-config");
-  const configPath = checkOnly ?? given("config");
+  const checkOnly = flags.get("checkConfig") as string | undefined;
+  const configPath =
+    checkOnly ?? (flags.get("config") as string | undefined) ?? nonEmpty(env[SETTINGS.config.env as string]);
   const loaded = configPath === undefined ? undefined : loadConfigFile(configPath);
-  if (loaded && !loaded.ok) return { kind: "error", message: loaded.errors.join("\n") };
-  const file = loaded?.config;
-  const fromFile = (name: FlagName): string | undefined => {
-    const key = (FLAGS[name] as Flag).key;
-    const value = key === undefined ? undefined : file?.values[key];
-    return value === undefined ? undefined : String(value);
+  if (loaded && !loaded.ok) problems.push(...loaded.errors);
+  const file = loaded?.ok ? loaded.config : undefined;
+
+  // The file's problems are listed in the order of the file, after the others.
+  const fileProblems: ConfigProblem[] = [...(file?.shapeProblems ?? [])];
+  const chosen = new Map<SettingKey, Chosen>();
+  const report = (key: SettingKey, source: Source, why: string): void => {
+    const row = SETTINGS[key] as Setting;
+    if (source.kind === "file") fileProblems.push({ path: [key], message: why });
+    else problems.push(source.kind === "env" ? `$${row.env}: ${why}` : `--${row.flag}: ${why}`);
   };
-  const setting = (name: FlagName): string | undefined => given(name) ?? fromFile(name);
-  const bad = (name: FlagName, why: string): CliParse => {
-    const key = (FLAGS[name] as Flag).key;
-    if (file && key && given(name) === undefined && file.values[key] !== undefined) {
-      return { kind: "error", message: file.describe({ path: [key], message: why }) };
+  /** A problem with a setting, said against where its value came from (the flag when none). */
+  const bad = (key: SettingKey, why: string) => report(key, chosen.get(key)?.source ?? { kind: "flag" }, why);
+  /** The setting's name as its source says it: --tls-key, GRPC_WEB_BRIDGE_TLS_KEY or tlsKey. */
+  const nameOf = (key: SettingKey, as: SettingKey = key): string => {
+    const kind = chosen.get(as)?.source.kind ?? "flag";
+    const row = SETTINGS[key] as Setting;
+    return kind === "file" ? key : kind === "env" ? (row.env ?? key) : `--${row.flag}`;
+  };
+
+  for (const key of SETTING_KEYS) {
+    if (key === "config" || key === "checkConfig") continue;
+    const row = SETTINGS[key] as Setting;
+    const given: [Source, unknown][] = [];
+    const flag = flags.get(key);
+    if (flag !== undefined)
+      given.push([{ kind: "flag" }, typeof flag === "string" ? row.kind.fromText(flag) : flag]);
+    const variable = row.env === undefined ? undefined : nonEmpty(env[row.env]);
+    if (variable !== undefined) given.push([{ kind: "env" }, row.kind.fromText(variable)]);
+    const inFile = file?.values[key];
+    if (file && inFile !== undefined && !row.flagOnly) given.push([{ kind: "file", file }, inFile]);
+    for (const [i, [source, raw]] of given.entries()) {
+      const checked = row.kind.check(raw);
+      if (!checked.ok) report(key, source, checked.why);
+      else if (i === 0) chosen.set(key, { raw, value: checked.value, source });
     }
-    return { kind: "error", message: `--${name}: ${why}` };
-  };
+  }
+  const value = <K extends SettingKey>(key: K): SettingValue<K> | undefined =>
+    (chosen.get(key)?.value as SettingValue<K> | undefined) ??
+    (SETTINGS[key] as Setting<SettingValue<K>>).default;
+  const raw = (key: SettingKey): unknown => chosen.get(key)?.raw;
 
-  const listen = setting("listen") ?? "127.0.0.1:8080";
-  const address = parseHostPort(listen);
-  if (!address) return bad("listen", `expected HOST:PORT, got "${listen}"`);
-
-  const adminListen = setting("admin-listen");
-  const admin = adminListen === undefined ? undefined : parseHostPort(adminListen);
-  if (adminListen !== undefined && !admin)
-    return bad("admin-listen", `expected HOST:PORT, got "${adminListen}"`);
+  const address = value("listen") as HostPort;
+  const admin = value("adminListen");
   if (admin && admin.port !== 0 && admin.port === address.port && admin.host === address.host) {
-    return bad("admin-listen", "must differ from --listen: health and metrics never share the public port");
+    bad(
+      "adminListen",
+      `must differ from ${nameOf("listen")}: health and metrics never share the public port`,
+    );
   }
-
-  // An upstream from the flags or the environment replaces the file's upstreams and routes.
-  let routing: RoutingOptions;
-  const upstream = given("upstream");
-  if (upstream === undefined && file && hasRouting(file)) {
-    const planned = routingFromFile(file);
-    if (Array.isArray(planned)) return { kind: "error", message: planned.join("\n") };
-    routing = planned;
-  } else {
-    if (!upstream) return bad("upstream", "required: the gRPC backend, e.g. http://127.0.0.1:50051");
-    const address = parseUpstreamAddress(upstream);
-    if (typeof address === "string") return bad("upstream", address);
-    routing = { upstream };
+  for (const [a, b] of [
+    ["tlsCert", "tlsKey"],
+    ["upstreamCert", "upstreamKey"],
+  ] as const) {
+    const lone = chosen.has(a) === chosen.has(b) ? undefined : chosen.has(a) ? a : b;
+    if (lone) bad(lone, `${nameOf(a, lone)} and ${nameOf(b, lone)} go together`);
   }
+  const interceptor = bearerInterceptor(value, bad, nameOf);
 
-  const originFlag = values["allowed-origin"];
-  const allowedOrigins = Array.isArray(originFlag)
-    ? originFlag
-    : (env[FLAGS["allowed-origin"].env]
-        ?.split(",")
-        .map((o) => o.trim())
-        .filter(Boolean) ??
-      file?.values.allowedOrigins ??
-      []);
-  for (const origin of allowedOrigins) {
-    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      return bad("allowed-origin", `expected '*' or scheme://host[:port] with no path, got "${origin}"`);
-    }
-  }
+  const routing = routingOf(chosen, file, fileProblems, bad);
+  if (file) problems.push(...file.report(fileProblems));
+  if (problems.length > 0) return { kind: "error", message: problems.join("\n") };
 
-  const maxTimeout = setting("max-timeout");
-  const maxTimeoutMs = maxTimeout === undefined ? undefined : parseDuration(maxTimeout);
-  if (maxTimeout !== undefined && !(maxTimeoutMs !== undefined && maxTimeoutMs > 0)) {
-    return bad("max-timeout", `expected a duration like 500ms, 30s, 5m or 1h, got "${maxTimeout}"`);
-  }
-
-  const maxBytes = setting("max-message-bytes");
-  const maxMessageBytes = maxBytes === undefined ? undefined : Number(maxBytes);
-  if (maxMessageBytes !== undefined && !(Number.isSafeInteger(maxMessageBytes) && maxMessageBytes > 0)) {
-    return bad("max-message-bytes", `expected a positive whole number of bytes, got "${maxBytes}"`);
-  }
-
-  const logLevel = setting("log-level") ?? "info";
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    return bad("log-level", `expected one of ${LOG_LEVELS.join(", ")}`);
-  }
-
-  const drainTimeout = setting("drain-timeout");
-  const drainTimeoutMs = drainTimeout === undefined ? DEFAULT_DRAIN_TIMEOUT_MS : parseDuration(drainTimeout);
-  if (drainTimeoutMs === undefined) {
-    return bad("drain-timeout", `expected a duration like 500ms, 30s or 5m, got "${drainTimeout}"`);
-  }
-
-  const healthCheck = setting("health-check");
-  const healthCheckService = healthCheck === WHOLE_SERVER ? "" : healthCheck;
-
-  const tuning: { -readonly [K in keyof UpstreamTuning]: UpstreamTuning[K] } = {};
-  for (const [name, option] of UPSTREAM_DURATIONS) {
-    const text = setting(name);
-    if (text === undefined) continue;
-    const ms = positiveDuration(text);
-    if (ms === undefined) return bad(name, durationProblem(text));
-    tuning[option] = ms;
-  }
-
-  const serving = parseServingFlags(setting);
-  if ("flag" in serving) return bad(serving.flag, serving.why);
-
+  const certFile = value("tlsCert");
+  const keyFile = value("tlsKey");
+  const upstreamTls = upstreamTlsOf(value);
+  const proxy: Omit<ServerOptions, "logger"> = {
+    ...Object.fromEntries(
+      SETTING_KEYS.filter((key) => (SETTINGS[key] as Setting).takenBy !== "cli" && chosen.has(key)).map(
+        (key) => [key, raw(key)],
+      ),
+    ),
+    ...routing,
+    ...(certFile !== undefined && keyFile !== undefined && { tls: { certFile, keyFile } }),
+    ...(upstreamTls && { upstreamTls }),
+    ...(interceptor && { interceptors: [interceptor] }),
+  };
   const config: CliConfig = {
     ...address,
-    logLevel,
+    logLevel: value("logLevel") as LogLevel,
     admin,
-    drainTimeoutMs,
-    workers: serving.workers,
-    proxy: {
-      ...serving.server,
-      ...routing,
-      ...tuning,
-      allowedOrigins,
-      ...(maxTimeoutMs !== undefined && { maxTimeoutMs }),
-      ...(maxMessageBytes !== undefined && { maxMessageBytes }),
-      ...(healthCheckService !== undefined && { healthCheckService }),
-    },
+    drainTimeoutMs: value("drainTimeout") as number,
+    workers: value("workers") as number,
+    proxy,
   };
   if (checkOnly === undefined) return { kind: "run", config };
   return { kind: "checked", config, summary: `${checkOnly}: valid; ${describeRouting(routing)}` };
 }
 
-/** The help text's second line of a flag: where else its value comes from. */
-function sources(flag: Flag): string {
-  const from = [flag.env && `env ${flag.env}`, flag.key && `config key ${flag.key}`].filter(Boolean);
-  return from.length === 0 ? "" : `\n  ${"".padEnd(30)} ${from.join(", ")}`;
+type Flags = Map<SettingKey | "help" | "version", string | string[] | true>;
+
+/** The flags given, by setting; each unknown flag, missing value or stray argument is a problem. */
+function readFlags(argv: readonly string[], problems: string[]): Flags {
+  const byFlag = new Map<string, SettingKey | "help" | "version">([
+    ...SETTING_KEYS.map((key) => [(SETTINGS[key] as Setting).flag, key] as const),
+    ["help", "help"],
+    ["version", "version"],
+  ]);
+  const isSwitch = (key: SettingKey | "help" | "version") =>
+    key === "help" || key === "version" || (SETTINGS[key] as Setting).arg === undefined;
+  const options = Object.fromEntries(
+    [...byFlag].map(([flag, key]) => [
+      flag,
+      { type: isSwitch(key) ? ("boolean" as const) : ("string" as const) },
+    ]),
+  );
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const flags: Flags = new Map();
+  for (const [i, token] of tokens.entries()) {
+    if (token.kind === "positional") {
+      // The value of an unknown flag was reported with it.
+      const previous = tokens[i - 1];
+      if (!(previous?.kind === "option" && !byFlag.has(previous.name) && previous.value === undefined)) {
+        problems.push(`unexpected argument "${token.value}"`);
+      }
+      continue;
+    }
+    if (token.kind !== "option") continue;
+    const key = byFlag.get(token.name);
+    if (key === undefined) {
+      const best = closestName(token.name, byFlag.keys());
+      problems.push(`${token.rawName}: unknown flag${best ? ` (did you mean --${best}?)` : " (see --help)"}`);
+    } else if (isSwitch(key)) {
+      if (token.value !== undefined) problems.push(`${token.rawName}: takes no value, got "${token.value}"`);
+      else flags.set(key, true);
+    } else if (token.value === undefined) {
+      problems.push(`${token.rawName}: needs a value: ${(SETTINGS[key as SettingKey] as Setting).arg}`);
+    } else if ((SETTINGS[key as SettingKey] as Setting).repeated) {
+      const earlier = flags.get(key);
+      flags.set(key, [...(Array.isArray(earlier) ? earlier : []), token.value]);
+    } else {
+      flags.set(key, token.value);
+    }
+  }
+  return flags;
 }
 
-function hasRouting({ values }: ConfigFileValues): boolean {
-  return values.upstream !== undefined || values.upstreams !== undefined || values.routes !== undefined;
+/** GRPC_WEB_BRIDGE_* variables that no setting reads: likely a typo, which would otherwise be silently ignored. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = SETTING_KEYS.flatMap((key) => (SETTINGS[key] as Setting).env ?? []);
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.includes(name))
+    .map((name) => `$${name}: ${unknownName("variable", name, known)}`);
 }
 
-/** "2 upstreams (greeter: dns:///greeter:50051; echo: …), 3 routes", for --check-config. */
+type Value = <K extends SettingKey>(key: K) => SettingValue<K> | undefined;
+
+/** The bearer check of the auth settings, read now so a bad file stops the start; undefined without one. */
+function bearerInterceptor(
+  value: Value,
+  bad: (key: SettingKey, why: string) => void,
+  nameOf: (key: SettingKey, as?: SettingKey) => string,
+): CallInterceptor | undefined {
+  const jwtKeyFile = value("authJwtKey");
+  const tokensFile = value("authTokensFile");
+  const jwtIssuer = value("authJwtIssuer");
+  const jwtAudience = value("authJwtAudience");
+  if (jwtKeyFile === undefined) {
+    for (const key of ["authJwtIssuer", "authJwtAudience"] as const) {
+      if (value(key) !== undefined) bad(key, `needs ${nameOf("authJwtKey", key)}`);
+    }
+  }
+  try {
+    return bearerAuthFromFiles({
+      ...(tokensFile !== undefined && { tokensFile }),
+      ...(jwtKeyFile !== undefined && { jwtKeyFile, jwtIssuer, jwtAudience }),
+    });
+  } catch (error) {
+    if (!(error instanceof BearerFileError)) throw error;
+    bad(error.file === "jwtKeyFile" ? "authJwtKey" : "authTokensFile", error.message);
+    return undefined;
+  }
+}
+
+function upstreamTlsOf(value: Value): UpstreamTlsOptions | undefined {
+  const tls: UpstreamTlsOptions = {
+    ...(value("upstreamCa") !== undefined && { caFile: value("upstreamCa") }),
+    ...(value("upstreamCert") !== undefined && { certFile: value("upstreamCert") }),
+    ...(value("upstreamKey") !== undefined && { keyFile: value("upstreamKey") }),
+    ...(value("upstreamServerName") !== undefined && { serverName: value("upstreamServerName") }),
+    ...(value("upstreamInsecureSkipVerify") && { insecureSkipVerify: true }),
+  };
+  return Object.keys(tls).length > 0 ? tls : undefined;
+}
+
+/**
+ * The upstreams and routes: an upstream from a flag or the environment replaces the file's upstreams and routes.
+ * Their problems are listed with the rest, the file's with their lines.
+ */
+function routingOf(
+  chosen: ReadonlyMap<SettingKey, Chosen>,
+  file: ConfigFileValues | undefined,
+  fileProblems: ConfigProblem[],
+  bad: (key: SettingKey, why: string) => void,
+): RoutingOptions {
+  const upstream = chosen.get("upstream");
+  const fromFile = upstream === undefined || upstream.source.kind === "file";
+  const shapeless = file?.shapeProblems.some(({ path }) => path[0] === "upstreams" || path[0] === "routes");
+  if (fromFile && shapeless) return {};
+  const values = fromFile ? file?.values : undefined;
+  const routing: RoutingOptions = {
+    ...(upstream && { upstream: upstream.raw as string }),
+    ...(values?.upstreams && { upstreams: values.upstreams }),
+    ...(values?.routes && { routes: values.routes }),
+  };
+  const tuning = Object.fromEntries(
+    [...chosen].filter(([key]) => (SETTINGS[key] as Setting).perUpstream).map(([key, { raw }]) => [key, raw]),
+  );
+  const plan = planRouting({ ...routing, ...tuning });
+  if (!Array.isArray(plan)) return routing;
+  for (const problem of plan) {
+    if (problem.path[0] === "upstream") bad("upstream", problem.message);
+    else fileProblems.push(problem);
+  }
+  return routing;
+}
+
+/** "2 upstreams (greeter: dns:///greeter:50051; echo: …), 3 routes", for --check-config and the start's log. */
 export function describeRouting({ upstream, upstreams, routes }: RoutingOptions): string {
   if (upstream !== undefined) return `every call goes to ${upstream}`;
   const entries = Object.entries(upstreams ?? {});
@@ -330,10 +296,6 @@ export function describeRouting({ upstream, upstreams, routes }: RoutingOptions)
   return `${entries.length} upstream${entries.length === 1 ? "" : "s"} (${list}), ${routeCount}`;
 }
 
-function parseHostPort(value: string): HostPort | undefined {
-  const colon = value.lastIndexOf(":");
-  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  const port = Number(value.slice(colon + 1));
-  if (colon < 0 || !host || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  return { host, port };
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === "" ? undefined : text;
 }

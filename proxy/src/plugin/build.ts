@@ -6,14 +6,14 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { requestIdFor } from "../ops/request-id.js";
+import { optionProblems, optionValue, throwIfProblems } from "../settings/option-check.js";
 import {
   answerClientError,
   applyConnectionLimits,
   type ConnectionLimitOptions,
 } from "./connection-limits.js";
 import { type DownstreamTlsOptions, readKeyPair, reloadOnChange } from "./downstream-tls.js";
-import { DEFAULT_MAX_HEADER_BYTES } from "./limits.js";
-import type { GrpcWebProxyOptions } from "./options.js";
+import { type GrpcWebProxyOptions, PLUGIN_CODE_OPTIONS } from "./options.js";
 import { grpcWebProxy } from "./plugin.js";
 
 export interface ServerOptions extends GrpcWebProxyOptions, ConnectionLimitOptions {
@@ -28,7 +28,11 @@ const MAX_PATH_SEGMENT_CHARS = 64 * 1024;
 
 /** A Fastify app that serves the proxy and nothing else; call `listen()` on it. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const { logger = true, tls, headersTimeoutMs, requestTimeoutMs, ...proxyOptions } = options;
+  throwIfProblems(
+    "grpc-web-bridge options",
+    optionProblems(options, ["plugin", "server"], [...PLUGIN_CODE_OPTIONS, "logger", "tls"]),
+  );
+  const { logger = true, tls, headersTimeout, requestTimeout, ...proxyOptions } = options;
   const common = {
     // Fastify's own request logging does not see hijacked replies; calls log themselves.
     logController: new LogController({ disableRequestLogging: true }),
@@ -50,9 +54,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       }) as unknown as FastifyInstance)
     : Fastify({ ...common, logger, genReqId: requestIdFor });
   applyConnectionLimits(app.server, {
-    headersTimeoutMs,
-    requestTimeoutMs,
-    maxHeaderBytes: proxyOptions.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+    headersTimeoutMs: optionValue(options, "headersTimeout") as number,
+    requestTimeoutMs: optionValue(options, "requestTimeout") as number,
+    maxHeaderBytes: optionValue(options, "maxHeaderBytes") as number,
   });
   if (tls) {
     const stop = reloadOnChange(app.server as never, tls, app.log);

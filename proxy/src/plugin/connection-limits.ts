@@ -3,18 +3,23 @@ import { Code, encodeGrpcMessage } from "../protocol/status.js";
 
 /** Limits of the Node server itself, against clients that hold connections open (slowloris). */
 export interface ConnectionLimitOptions {
-  /** All request headers must arrive within this, in ms; default 10 s. HTTP/1.1 only (HTTP/2 sends them in one frame). */
-  readonly headersTimeoutMs?: number;
+  /** All request headers must arrive within this, e.g. "10s" (the default). HTTP/1.1 only (HTTP/2 sends them in one frame). */
+  readonly headersTimeout?: string;
   /**
-   * The whole request, headers and body, must arrive within this, in ms; default 60 s. The response is never
-   * timed: server streams run as long as the call does. HTTP/1.1 only; on HTTP/2 the stream idle timeout and the
+   * The whole request, headers and body, must arrive within this; default "60s". The response is never timed:
+   * server streams run as long as the call does. HTTP/1.1 only; on HTTP/2 the stream idle timeout and the
    * per-connection call limit bound a slow client.
    */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeout?: string;
 }
 
-export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** The same, checked, with the header limit that Node's HTTP/1.1 parser enforces. */
+export interface ConnectionLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+}
+
 /** Node checks its connections' timeouts this often at most (its default, 30 s, would make them that coarse). */
 const MAX_CHECK_INTERVAL_MS = 1_000;
 
@@ -27,25 +32,12 @@ interface Http1Limits {
 }
 
 /** Sets the server's HTTP/1.1 limits; call before `listen`, when Node starts checking them. */
-export function applyConnectionLimits(
-  server: object,
-  options: ConnectionLimitOptions & { readonly maxHeaderBytes: number },
-): void {
-  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  for (const [name, value] of [
-    ["headersTimeoutMs", headersTimeout],
-    ["requestTimeoutMs", requestTimeout],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new TypeError(`${name} must be a positive whole number of milliseconds, got ${value}`);
-    }
-  }
+export function applyConnectionLimits(server: object, limits: ConnectionLimits): void {
   const http1 = server as Http1Limits;
-  http1.maxHeaderSize = options.maxHeaderBytes;
+  http1.maxHeaderSize = limits.maxHeaderBytes;
   // Node requires headersTimeout ≤ requestTimeout.
-  http1.requestTimeout = requestTimeout;
-  http1.headersTimeout = Math.min(headersTimeout, requestTimeout);
+  http1.requestTimeout = limits.requestTimeoutMs;
+  http1.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   http1.connectionsCheckingInterval = Math.min(MAX_CHECK_INTERVAL_MS, Math.ceil(http1.headersTimeout / 2));
 }
 

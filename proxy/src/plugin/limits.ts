@@ -2,19 +2,20 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { limitCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
+import { optionValue } from "../settings/option-check.js";
 
-/** The per-call limits of the plugin; every one has a default and can be changed. */
+/** The per-call limits of the plugin, as config keys name them; every one has a default and can be changed. */
 export interface CallLimitOptions {
   /** Largest response message passed on to the browser, in bytes; default 4 MiB, as gRPC clients' own default. */
   readonly maxResponseMessageBytes?: number;
-  /** The deadline of a call that sends no `grpc-timeout`, in ms (still clamped by maxTimeoutMs); default: none. */
-  readonly defaultTimeoutMs?: number;
-  /** A call with no byte either way for this long ends with UNAVAILABLE; 0 turns it off. Default 5 minutes. */
-  readonly streamIdleTimeoutMs?: number;
+  /** The deadline of a call that sends no `grpc-timeout`, e.g. "30s" (still clamped by maxTimeout); default: none. */
+  readonly defaultTimeout?: string;
+  /** A call with no byte either way for this long ends with UNAVAILABLE; "0" turns it off. Default 5 minutes. */
+  readonly streamIdleTimeout?: string;
   /** Calls in flight in this plugin at once; more are refused with RESOURCE_EXHAUSTED. Default 10000. */
   readonly maxConcurrentCalls?: number;
   /** Calls in flight on one client connection at once (HTTP/2 multiplexes); default 100. */
-  readonly maxConcurrentCallsPerConnection?: number;
+  readonly maxCallsPerConnection?: number;
   /**
    * Largest request header block, in bytes, counted as HTTP/2 does (name + value + 32 per field).
    * The plugin checks HTTP/2 requests; Node's parser checks HTTP/1.1 (`maxHeaderSize`, which
@@ -23,11 +24,6 @@ export interface CallLimitOptions {
   readonly maxHeaderBytes?: number;
 }
 
-export const DEFAULT_MAX_RESPONSE_MESSAGE_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
-export const DEFAULT_MAX_CONCURRENT_CALLS = 10_000;
-export const DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION = 100;
-export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 /** RFC 9113 §6.5.2: a header field's size is its name and value lengths plus 32. */
 const FIELD_OVERHEAD = 32;
 
@@ -41,44 +37,17 @@ export interface ResolvedCallLimits {
   readonly maxHeaderBytes: number;
 }
 
-/** Checks the limits once, at registration, so a bad value fails start-up and never a call. */
+/** The limits with their defaults; the plugin's options were checked by resolveOptions. */
 export function resolveCallLimits(options: CallLimitOptions): ResolvedCallLimits {
-  const {
-    maxResponseMessageBytes = DEFAULT_MAX_RESPONSE_MESSAGE_BYTES,
-    defaultTimeoutMs,
-    streamIdleTimeoutMs = DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-    maxConcurrentCalls = DEFAULT_MAX_CONCURRENT_CALLS,
-    maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
-    maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES,
-  } = options;
-  positiveInteger("maxResponseMessageBytes", maxResponseMessageBytes);
-  positiveInteger("maxConcurrentCalls", maxConcurrentCalls);
-  positiveInteger("maxConcurrentCallsPerConnection", maxConcurrentCallsPerConnection);
-  positiveInteger("maxHeaderBytes", maxHeaderBytes);
-  if (defaultTimeoutMs !== undefined && !(defaultTimeoutMs > 0)) {
-    throw new TypeError(
-      `defaultTimeoutMs must be a positive number of milliseconds, got ${defaultTimeoutMs}`,
-    );
-  }
-  if (!(streamIdleTimeoutMs >= 0)) {
-    throw new TypeError(
-      `streamIdleTimeoutMs must be 0 (off) or more milliseconds, got ${streamIdleTimeoutMs}`,
-    );
-  }
+  const streamIdleTimeoutMs = optionValue(options, "streamIdleTimeout");
   return {
-    maxResponseMessageBytes,
-    defaultTimeoutMs,
+    maxResponseMessageBytes: optionValue(options, "maxResponseMessageBytes") as number,
+    defaultTimeoutMs: optionValue(options, "defaultTimeout"),
     streamIdleTimeoutMs: streamIdleTimeoutMs === 0 ? undefined : streamIdleTimeoutMs,
-    maxConcurrentCalls,
-    maxConcurrentCallsPerConnection,
-    maxHeaderBytes,
+    maxConcurrentCalls: optionValue(options, "maxConcurrentCalls") as number,
+    maxConcurrentCallsPerConnection: optionValue(options, "maxCallsPerConnection") as number,
+    maxHeaderBytes: optionValue(options, "maxHeaderBytes") as number,
   };
-}
-
-function positiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${value}`);
-  }
 }
 
 /** The client connection a request came on: the HTTP/2 session, whose streams share it, or the socket. */

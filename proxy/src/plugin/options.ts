@@ -1,17 +1,21 @@
 import type { ProxyOps } from "../ops/ops.js";
-import { keyName } from "../settings/config-file.js";
+import { optionProblems, optionValue, throwIfProblems } from "../settings/option-check.js";
+import type { ConfigProblem } from "../settings/problems.js";
 import type { Resolver } from "../upstream/resolver.js";
 import { planRouting, type RoutingOptions, type RoutingPlan } from "../upstream/routing.js";
 import type { UpstreamTlsOptions } from "../upstream/tls.js";
 import type { CallInterceptor } from "./interceptors.js";
 import type { CallLimitOptions } from "./limits.js";
 
-/** Options of the Fastify plugin; the CLI and config file map onto these. */
+/**
+ * Options of the Fastify plugin: the config file's keys, with the same values (durations as text like "30s"),
+ * plus the few that are code. docs/settings.md lists each setting with its default.
+ */
 export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
-  /** Clamp for the client's `grpc-timeout`, in ms; default: no clamp. */
-  readonly maxTimeoutMs?: number;
+  /** Clamp for the client's `grpc-timeout`, e.g. "30s"; default: no clamp. */
+  readonly maxTimeout?: string;
   /** Largest request message accepted, in bytes; default 4 MiB, as gRPC's own default. */
   readonly maxMessageBytes?: number;
   /** Resolves the hosts of `dns:///` addresses; default: the system's resolver (getaddrinfo). */
@@ -24,7 +28,19 @@ export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
   readonly upstreamTls?: UpstreamTlsOptions;
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** The options that are code or structure, not settings of the registry; and what Fastify's register takes. */
+const CODE_OPTIONS = {
+  upstreams: "object",
+  routes: "object",
+  resolveHost: "function",
+  ops: "object",
+  interceptors: "object",
+  upstreamTls: "object",
+  prefix: "string",
+  logLevel: "string",
+  logSerializers: "object",
+} as const;
+export const PLUGIN_CODE_OPTIONS = Object.keys(CODE_OPTIONS);
 
 export interface ResolvedOptions {
   /** The upstreams, and which calls go to which. */
@@ -34,18 +50,37 @@ export interface ResolvedOptions {
   readonly maxMessageBytes: number;
 }
 
-/** Checks the options once, at registration, so a bad value fails start-up and never a call. */
+/**
+ * Checks the options once, at registration, so a bad value fails start-up and never a call: every unknown
+ * option and every bad value, in one TypeError.
+ */
 export function resolveOptions(options: GrpcWebProxyOptions): ResolvedOptions {
+  const problems = [...optionProblems(options, ["plugin"], PLUGIN_CODE_OPTIONS), ...codeProblems(options)];
   const routing = planRouting(options);
-  if (Array.isArray(routing)) {
-    throw new TypeError(routing.map(({ path, message }) => `${keyName(path)}: ${message}`).join("; "));
+  if (Array.isArray(routing)) problems.push(...routing);
+  throwIfProblems("grpc-web-bridge options", problems);
+  return {
+    routing: routing as RoutingPlan,
+    allowedOrigins: optionValue(options, "allowedOrigins") ?? [],
+    maxTimeoutMs: optionValue(options, "maxTimeout"),
+    maxMessageBytes: optionValue(options, "maxMessageBytes") as number,
+  };
+}
+
+/** The code options of the wrong type; routing checks `upstreams` and `routes` itself. */
+function codeProblems(options: object): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [key, type] of Object.entries(CODE_OPTIONS)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || key === "upstreams" || key === "routes") continue;
+    if (typeof value !== type || value === null)
+      problems.push({ path: [key], message: `expected a ${type}` });
+    else if (
+      key === "interceptors" &&
+      !(Array.isArray(value) && value.every((i) => typeof i === "function"))
+    ) {
+      problems.push({ path: [key], message: "expected a list of interceptor functions" });
+    }
   }
-  const { maxTimeoutMs, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES } = options;
-  if (maxTimeoutMs !== undefined && !(maxTimeoutMs > 0)) {
-    throw new TypeError(`maxTimeoutMs must be a positive number of milliseconds, got ${maxTimeoutMs}`);
-  }
-  if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
-    throw new TypeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
-  }
-  return { routing, allowedOrigins: options.allowedOrigins ?? [], maxTimeoutMs, maxMessageBytes };
+  return problems;
 }

@@ -51,18 +51,3 @@ export function effectiveTimeout(
   if (requestedMs === undefined && maxMs === undefined) return undefined;
   return Math.min(requestedMs ?? Number.POSITIVE_INFINITY, maxMs ?? Number.POSITIVE_INFINITY, MAX_TIMER_MS);
 }
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const MS_PER_DURATION_UNIT = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-type DurationUnit = keyof typeof MS_PER_DURATION_UNIT;
-
-/** Parses a CLI/config duration like "5m", "30s", "250ms", "1h", "1.5s", or a bare number of ms → ms; undefined on
- *  bad input. Lower-case units as in Go and systemd ("m" is minutes here, unlike grpc-timeout).
- *  Every duration the proxy takes is a timer's, and a timer fires a longer delay after 1 ms: "720h" would have
- *  made an idle timeout end every call at once. So durations stop at MAX_TIMER_MS (24.8 days). */
-export function parseDuration(value: string): number | undefined {
-  const match = DURATION.exec(value.trim());
-  if (match === null) return undefined;
-  const unit = (match[2] ?? "ms") as DurationUnit;
-  return Math.min(Number(match[1]) * MS_PER_DURATION_UNIT[unit], MAX_TIMER_MS);
-}

@@ -2,29 +2,22 @@ import { readFileSync } from "node:fs";
 import { Settings } from "typebox/system";
 import Value from "typebox/value";
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type ConfigProblem, type KeyPath, keyName, unknownName } from "./problems.js";
 import { type ConfigFile, ConfigFileSchema } from "./schema.js";
 
-/** Where a value sits in the config file: keys and array indexes from the top. */
-export type KeyPath = readonly (string | number)[];
-
-/** Something wrong at one key of a config file. */
-export interface ConfigProblem {
-  readonly path: KeyPath;
-  readonly message: string;
-  /** Point at the key itself (an unknown key) rather than at its value. */
-  readonly atKey?: boolean;
-}
-
-/** A config file that parsed and fits the schema; its values may still be bad (see `describe`). */
+/** A config file that parsed; its values are still to be checked, and trusted only where it fits the schema. */
 export interface ConfigFileValues {
   readonly file: string;
   readonly values: ConfigFile;
+  /** What does not fit the schema (unknown keys, a list where a map belongs), in the order of the file. */
+  readonly shapeProblems: readonly ConfigProblem[];
   /** `bridge.yaml:12:5: upstreams.greeter.addresses[0]: <message>`, for a problem found later. */
   describe(problem: ConfigProblem): string;
   /** Each problem described, in the order of the file. */
   report(problems: readonly ConfigProblem[]): string[];
 }
 
+/** A file that could not be read or is not YAML/JSON: its errors; else its values. */
 export type ConfigFileParse =
   | { readonly ok: true; readonly config: ConfigFileValues }
   | { readonly ok: false; readonly errors: readonly string[] };
@@ -58,26 +51,12 @@ export function parseConfigFile(file: string, text: string): ConfigFileParse {
     `${position(offsetOf(doc, problem))}: ${keyName(problem.path)}: ${problem.message}`;
   const report = (problems: readonly ConfigProblem[]) =>
     [...problems].sort((a, b) => offsetOf(doc, a) - offsetOf(doc, b)).map(describe);
-  const values: unknown = doc.toJS() ?? {};
-  const { problems, truncated } = schemaProblems(values);
-  if (problems.length > 0) {
-    const errors = report(problems);
-    if (truncated) errors.push(`${file}: (more problems may show once these are fixed)`);
-    return { ok: false, errors };
-  }
-  return { ok: true, config: { file, values: values as ConfigFile, describe, report } };
-}
-
-/** `upstreams.greeter.addresses[0]`; keys that are not plain names are quoted. */
-export function keyName(path: KeyPath): string {
-  if (path.length === 0) return "(top level)";
-  return path
-    .map((key, i) => {
-      if (typeof key === "number") return `[${key}]`;
-      if (!/^[A-Za-z_][\w-]*$/.test(key)) return `[${JSON.stringify(key)}]`;
-      return i === 0 ? key : `.${key}`;
-    })
-    .join("");
+  const js: unknown = doc.toJS() ?? {};
+  const values = (typeof js === "object" && js !== null && !Array.isArray(js) ? js : {}) as ConfigFile;
+  const { problems, truncated } = schemaProblems(js);
+  const shapeProblems = [...problems].sort((a, b) => offsetOf(doc, a) - offsetOf(doc, b));
+  if (truncated) shapeProblems.push({ path: [], message: "more problems may show once these are fixed" });
+  return { ok: true, config: { file, values, shapeProblems, describe, report } };
 }
 
 /**
@@ -99,7 +78,7 @@ function schemaProblems(values: unknown): { problems: ConfigProblem[]; truncated
       case "additionalProperties":
         found = (params.additionalProperties as string[]).map((key) => ({
           path: [...path, key],
-          message: unknownKey(key, knownKeys(error.schemaPath)),
+          message: unknownName("key", key, knownKeys(error.schemaPath)),
           atKey: true,
         }));
         break;
@@ -138,31 +117,6 @@ function knownKeys(schemaPath: string): string[] {
     ];
   }
   return Object.keys((schema as { properties?: object } | undefined)?.properties ?? {});
-}
-
-/** "unknown key", with the known key it was most likely meant to be. */
-function unknownKey(key: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
-  for (const candidate of known) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best ? `unknown key (did you mean "${best}"?)` : `unknown key (known here: ${known.join(", ")})`;
-}
-
-/** Levenshtein distance, for typo suggestions on a handful of short keys. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      row.push(Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = row;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function article(type: string): string {

@@ -1,101 +1,41 @@
-// The one schema of the config file (`--config bridge.yaml`, YAML or JSON). Every key that a flag also sets
-// has the flag's name in camelCase and takes the flag's text (durations like "30s", "HOST:PORT"); the file
-// adds `upstreams` and `routes`. The schema checks shapes and names; values are checked where the flags'
-// are, so a bad value says the same thing wherever it came from. Add new keys here, nowhere else.
-import Type, { type Static } from "typebox";
+// The shape of the config file (`--config bridge.yaml`, YAML or JSON): the settings' keys from the registry, and
+// `upstreams` and `routes`. The schema checks names and shapes; each setting's value is checked by its row's kind,
+// as a flag's is, so a bad value says the same thing wherever it came from.
+import Type, { type TSchema } from "typebox";
+import type { RouteOptions, UpstreamOptions } from "../upstream/routing.js";
+import { PER_UPSTREAM_KEYS, SETTING_KEYS, SETTINGS, type Setting, type SettingKey } from "./registry.js";
 
-/** pino levels, and "silent". */
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** The file's keys that are settings: every row's but the flags that pick the file. */
+export const FILE_KEYS = SETTING_KEYS.filter((key) => !(SETTINGS[key] as Setting).flagOnly);
 
-const duration = Type.String({ description: "a duration: 500ms, 30s, 5m, 1h" });
-
-/**
- * How the proxy talks to an upstream. At the top level they apply to every upstream; an entry of
- * `upstreams` may set them again for itself.
- */
-const upstreamSettings = {
-  /** Readiness asks the upstream's grpc.health.v1 about this service ("server": the whole server). */
-  healthCheck: Type.Optional(Type.String()),
-  /** A connection not up within this is given up (and the address ejected). */
-  connectTimeout: Type.Optional(duration),
-  /** An HTTP/2 PING this often on each session; off unless set. */
-  keepaliveInterval: Type.Optional(duration),
-  /** A PING not answered within this closes its session. */
-  keepaliveTimeout: Type.Optional(duration),
-  /** A session without streams for this long is closed. */
-  sessionIdleTimeout: Type.Optional(duration),
-  /** How often `dns:///` addresses are resolved again. */
-  dnsRefresh: Type.Optional(duration),
-};
-
-const file = Type.String({ minLength: 1, description: "a file path" });
-const count = Type.Integer({ minimum: 1 });
-
-/** TLS both ways, bearer auth, limits and timeouts, workers: the keys of cli/serving-flags.ts. */
-const servingSettings = {
-  tlsCert: Type.Optional(file),
-  tlsKey: Type.Optional(file),
-  upstreamCa: Type.Optional(file),
-  upstreamCert: Type.Optional(file),
-  upstreamKey: Type.Optional(file),
-  upstreamServerName: Type.Optional(Type.String({ minLength: 1 })),
-  upstreamInsecureSkipVerify: Type.Optional(Type.Boolean()),
-  authTokensFile: Type.Optional(file),
-  authJwtKey: Type.Optional(file),
-  authJwtIssuer: Type.Optional(Type.String({ minLength: 1 })),
-  authJwtAudience: Type.Optional(Type.String({ minLength: 1 })),
-  maxResponseMessageBytes: Type.Optional(count),
-  maxHeaderBytes: Type.Optional(count),
-  maxConcurrentCalls: Type.Optional(count),
-  maxCallsPerConnection: Type.Optional(count),
-  defaultTimeout: Type.Optional(duration),
-  /** "0" turns it off. */
-  streamIdleTimeout: Type.Optional(duration),
-  headersTimeout: Type.Optional(duration),
-  requestTimeout: Type.Optional(duration),
-  workers: Type.Optional(Type.Union([count, Type.Literal("auto")])),
-};
+const settings = (keys: readonly SettingKey[]): Record<string, TSchema> =>
+  Object.fromEntries(keys.map((key) => [key, Type.Optional(Type.Unknown())]));
 
 const UpstreamSchema = Type.Object(
   {
-    /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` (h2c; `dns+https:///` for TLS) for every A/AAAA record of host. */
     addresses: Type.Array(Type.String(), { minItems: 1 }),
-    /** `:authority` sent upstream; default: the host:port of `dns:///` or of the first address. */
     authority: Type.Optional(Type.String({ minLength: 1 })),
-    ...upstreamSettings,
+    ...settings(PER_UPSTREAM_KEYS),
   },
   { additionalProperties: false },
 );
 
 const RouteSchema = Type.Object(
-  {
-    /** `/package.Service/Method`, `package.Service`, `package.*`, or `*`. */
-    match: Type.String(),
-    /** A name from `upstreams`. */
-    upstream: Type.String(),
-  },
+  { match: Type.String(), upstream: Type.String() },
   { additionalProperties: false },
 );
 
-export const ConfigFileSchema = Type.Object(
+export const ConfigFileSchema: TSchema = Type.Object(
   {
-    listen: Type.Optional(Type.String()),
-    /** One upstream for every call; or use `upstreams` and `routes`. */
-    upstream: Type.Optional(Type.String()),
-    allowedOrigins: Type.Optional(Type.Array(Type.String())),
-    maxTimeout: Type.Optional(duration),
-    maxMessageBytes: Type.Optional(Type.Integer({ minimum: 1 })),
-    logLevel: Type.Optional(Type.Enum(LOG_LEVELS)),
-    adminListen: Type.Optional(Type.String()),
-    drainTimeout: Type.Optional(duration),
-    ...upstreamSettings,
-    ...servingSettings,
+    ...settings(FILE_KEYS),
     upstreams: Type.Optional(Type.Record(Type.String(), UpstreamSchema, { minProperties: 1 })),
     routes: Type.Optional(Type.Array(RouteSchema)),
   },
   { additionalProperties: false },
 );
 
-export type ConfigFile = Static<typeof ConfigFileSchema>;
-export type UpstreamEntry = Static<typeof UpstreamSchema>;
-export type RouteEntry = Static<typeof RouteSchema>;
+/** A file that fits the schema: its settings still to be checked, its upstreams and routes in the plugin's terms. */
+export type ConfigFile = { readonly [K in SettingKey]?: unknown } & {
+  readonly upstreams?: Readonly<Record<string, UpstreamOptions>>;
+  readonly routes?: readonly RouteOptions[];
+};

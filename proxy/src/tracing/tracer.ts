@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { OtelTracing } from "./otel-settings.js";
 
 /** How the browser's call reached the proxy. */
 export type CallTransport = "http/1.1" | "h2" | "websocket";
@@ -50,17 +49,4 @@ export interface CallTracer {
 export interface TracingLog {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
-}
-
-/**
- * Starts tracing as `readOtelTracing` found it configured. The OpenTelemetry
- * SDK and exporter are loaded here and only here, so a proxy without OTEL_*
- * settings never loads them.
- */
-export async function startTracing(
-  settings: Extract<OtelTracing, { kind: "on" }>,
-  log?: TracingLog,
-): Promise<CallTracer> {
-  const { startOtelTracer } = await import("./otel-tracer.js");
-  return startOtelTracer(settings.protocol, log);
 }

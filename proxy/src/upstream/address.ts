@@ -11,8 +11,14 @@ export type UpstreamAddress =
 export const ADDRESS_FORMS =
   "http://host:port, https://host:port, dns:///host:port or dns+https:///host:port";
 
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d+$/;
+
 /** Parses an upstream address; a string says what is wrong with it. */
 export function parseUpstreamAddress(text: string | URL): UpstreamAddress | string {
+  // "localhost:50051" parses as a URL of scheme "localhost:", which would hide the real mistake.
+  if (typeof text === "string" && HOST_PORT.test(text)) {
+    return `missing the scheme: try http://${text} (h2c) or https://${text} (TLS)`;
+  }
   let url: URL;
   try {
     url = new URL(text);

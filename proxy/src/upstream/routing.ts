@@ -1,37 +1,48 @@
-import type { ConfigProblem } from "../settings/config-file.js";
+import { type ConfigProblem, type KeyPath, unknownName } from "../settings/problems.js";
+import { PER_UPSTREAM_KEYS, SETTINGS, type Setting } from "../settings/registry.js";
 import { parseUpstreamAddress, type UpstreamAddress } from "./address.js";
 import { parseRouteMatch, type Route } from "./routes.js";
 
-/** How the proxy talks to an upstream: for all of them at the top level, or for one in `upstreams`. */
+/**
+ * How the proxy talks to an upstream, as options and config keys say it: for all of them at the top level, or for
+ * one in `upstreams`. Durations are text like "30s"; settings/registry.ts has each one's default and meaning.
+ */
+export interface UpstreamSettings {
+  /** Readiness asks the upstream's grpc.health.v1 about this service ("server": the whole server). */
+  readonly healthCheck?: string;
+  readonly connectTimeout?: string;
+  readonly keepaliveInterval?: string;
+  readonly keepaliveTimeout?: string;
+  readonly sessionIdleTimeout?: string;
+  readonly dnsRefresh?: string;
+}
+
+/** The same settings checked, as the upstream's channel takes them. */
 export interface UpstreamTuning {
-  /**
-   * Readiness asks the upstream's standard health service (`grpc.health.v1.Health/Check`)
-   * about this service name, "" for the whole server; default: a connection is enough.
-   */
+  /** "" for the whole server; undefined: a connection is enough. */
   readonly healthCheckService?: string;
-  /** A session still connecting after this long is given up; default 5 s. */
   readonly connectTimeoutMs?: number;
-  /** An HTTP/2 PING on each session this often; default: none. */
   readonly keepaliveIntervalMs?: number;
-  /** A PING unanswered this long closes its session; default 20 s. */
   readonly keepaliveTimeoutMs?: number;
-  /** A session with no streams for this long is closed; default 5 min. */
   readonly sessionIdleTimeoutMs?: number;
-  /** How often `dns:///` addresses are resolved again; default 10 s. */
   readonly dnsRefreshMs?: number;
 }
 
-const TUNING_KEYS = [
-  "healthCheckService",
-  "connectTimeoutMs",
-  "keepaliveIntervalMs",
-  "keepaliveTimeoutMs",
-  "sessionIdleTimeoutMs",
-  "dnsRefreshMs",
-] as const satisfies readonly (keyof UpstreamTuning)[];
+/** Which field of the tuning each per-upstream setting fills. */
+const TUNING = {
+  healthCheck: "healthCheckService",
+  connectTimeout: "connectTimeoutMs",
+  keepaliveInterval: "keepaliveIntervalMs",
+  keepaliveTimeout: "keepaliveTimeoutMs",
+  sessionIdleTimeout: "sessionIdleTimeoutMs",
+  dnsRefresh: "dnsRefreshMs",
+} as const satisfies Record<keyof UpstreamSettings, keyof UpstreamTuning>;
+
+/** The keys an entry of `upstreams` may have. */
+const ENTRY_KEYS = ["addresses", "authority", ...PER_UPSTREAM_KEYS];
 
 /** One named upstream. */
-export interface UpstreamOptions extends UpstreamTuning {
+export interface UpstreamOptions extends UpstreamSettings {
   /** `http://host:port` (h2c), `https://host:port`, or `dns:///host:port` (h2c; `dns+https:///` for TLS) for every address of host. */
   readonly addresses: readonly (string | URL)[];
   /** `:authority` of its calls; default: the host:port of the first address. */
@@ -45,7 +56,7 @@ export interface RouteOptions {
   readonly upstream: string;
 }
 
-export interface RoutingOptions extends UpstreamTuning {
+export interface RoutingOptions extends UpstreamSettings {
   /** The one upstream of every call; or name several in `upstreams` and route with `routes`. */
   readonly upstream?: string | URL;
   readonly upstreams?: Readonly<Record<string, UpstreamOptions>>;
@@ -95,8 +106,24 @@ function namedUpstreams(options: RoutingOptions, problems: ConfigProblem[]): [st
     }
     return [[DEFAULT_UPSTREAM, { addresses: [upstream] }]];
   }
-  const entries = Object.entries(upstreams ?? {});
-  if (entries.length === 0) {
+  if (upstreams !== undefined && !isRecord(upstreams)) {
+    problems.push({ path: ["upstreams"], message: "expected an object of named upstreams" });
+    return [];
+  }
+  const entries = Object.entries(upstreams ?? {}).filter(([name, entry]) => {
+    const path = ["upstreams", name];
+    if (!isRecord(entry)) problems.push({ path, message: "expected an object with addresses" });
+    else if (!Array.isArray(entry.addresses)) {
+      problems.push({ path: [...path, "addresses"], message: "expected a list of addresses" });
+    } else {
+      for (const key of Object.keys(entry).filter((k) => !ENTRY_KEYS.includes(k))) {
+        problems.push({ path: [...path, key], message: unknownName("key", key, ENTRY_KEYS), atKey: true });
+      }
+      return true;
+    }
+    return false;
+  });
+  if (entries.length === 0 && problems.length === 0) {
     problems.push({ path: ["upstream"], message: "required: the gRPC backend, e.g. http://127.0.0.1:50051" });
   }
   return entries;
@@ -121,7 +148,15 @@ function planRoutes(
 ): Route<string>[] {
   const table: Route<string>[] = [];
   const seen = new Map<string, number>();
+  if (!Array.isArray(routes)) {
+    problems.push({ path: ["routes"], message: "expected a list of { match, upstream }" });
+    return table;
+  }
   for (const [i, route] of routes.entries()) {
+    if (!isRecord(route) || typeof route.match !== "string" || typeof route.upstream !== "string") {
+      problems.push({ path: ["routes", i], message: "expected { match, upstream }, both text" });
+      continue;
+    }
     const match = parseRouteMatch(route.match);
     if (typeof match === "string") problems.push({ path: ["routes", i, "match"], message: match });
     else table.push({ match, target: route.upstream });
@@ -144,12 +179,12 @@ function planRoutes(
 function planUpstream(
   name: string,
   entry: UpstreamOptions,
-  defaults: UpstreamTuning,
+  defaults: UpstreamSettings,
   single: boolean,
   problems: ConfigProblem[],
 ): PlannedUpstream {
   // The single form's one address is `upstream` itself.
-  const base = single ? ["upstream"] : ["upstreams", name];
+  const base: KeyPath = single ? ["upstream"] : ["upstreams", name];
   const addressPath = (i: number) => (single ? base : [...base, "addresses", i]);
   if (entry.addresses.length === 0) {
     problems.push({ path: [...base, "addresses"], message: "needs at least one address" });
@@ -160,17 +195,23 @@ function planUpstream(
     if (typeof address === "string") problems.push({ path: addressPath(i), message: address });
     else addresses.push(address);
   }
-  const tuning: { -readonly [K in keyof UpstreamTuning]: UpstreamTuning[K] } = {};
-  for (const key of TUNING_KEYS) {
-    const value = entry[key] ?? defaults[key];
-    if (value === undefined) continue;
-    if (key !== "healthCheckService" && !(typeof value === "number" && value > 0)) {
-      problems.push({
-        path: [...(entry[key] === undefined ? [] : base), key],
-        message: `must be a positive number of milliseconds, got ${value}`,
-      });
+  const tuning: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(TUNING) as [keyof typeof TUNING, keyof UpstreamTuning][]) {
+    const kind = (SETTINGS[key] as Setting).kind;
+    const own = entry[key];
+    if (own !== undefined) {
+      const checked = kind.check(own);
+      if (checked.ok) tuning[field] = checked.value;
+      else problems.push({ path: [...base, key], message: checked.why });
+      continue;
     }
-    (tuning as Record<string, unknown>)[key] = value;
+    // A top-level value is checked where it is given (a flag, the file, the plugin's options): a bad one is skipped.
+    const inherited = defaults[key] === undefined ? undefined : kind.check(defaults[key]);
+    if (inherited?.ok) tuning[field] = inherited.value;
   }
-  return { name, addresses, authority: entry.authority, tuning };
+  return { name, addresses, authority: entry.authority, tuning: tuning as UpstreamTuning };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

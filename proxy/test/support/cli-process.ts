@@ -2,10 +2,13 @@
 // proxy's own memory (RSS) apart from the test's, or its signals and exit.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { connect } from "node:net";
 import { dieWithTest } from "../../../testing/lifeline.js";
 import { freePort, waitFor } from "../../../testing/net.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
+/** How long the CLI may take to serve before the test gives up on it. */
+const STARTUP_MS = 60_000;
 
 export interface RunningCli {
   readonly child: ChildProcess;
@@ -41,14 +44,29 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const adminUrl = `http://127.0.0.1:${adminPort}`;
-  // The admin listener starts after the public one: its answer means both are up, whatever the log level.
+  const url = `http://127.0.0.1:${port}`;
+  // The admin listener starts first, then the public one: both answering means both are up, whatever the log level.
+  // tsx compiles the CLI first, which on a loaded 2-core machine takes many seconds: the bound is a ceiling.
   await waitFor(
     () =>
       fetch(`${adminUrl}/healthz`).then(
         (r) => r.ok || undefined,
         () => undefined,
       ),
-    60_000, // a bound, not an expectation: tsx compiling the CLI on a loaded 2-core machine took over 15 s
+    STARTUP_MS,
   );
-  return { child, url: `http://127.0.0.1:${port}`, adminUrl, exited, log: () => output };
+  await waitFor(() => accepts(port), STARTUP_MS);
+  return { child, url, adminUrl, exited, log: () => output };
+}
+
+/** True once a TCP connection to the port opens (closed at once, so no idle connection is left behind). */
+function accepts(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(undefined));
+  });
 }
