@@ -50,6 +50,17 @@ const entries = {
     export const encode = (name) => toBinary(HelloRequestSchema, create(HelloRequestSchema, { name }));
     export const decode = (bytes) => fromBinary(HelloReplySchema, bytes).message;`,
   },
+  // The floor plus what connect's one error type costs every app that reports errors as ConnectError:
+  // the class, the Code enum and its names.
+  "floor + ConnectError": {
+    contents: `
+    import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+    import { Code, ConnectError } from "@connectrpc/connect";
+    import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
+    export const encode = (name) => toBinary(HelloRequestSchema, create(HelloRequestSchema, { name }));
+    export const decode = (bytes) => fromBinary(HelloReplySchema, bytes).message;
+    export const fail = (message) => new ConnectError(message, Code.Internal);`,
+  },
 };
 
 async function measure(contents) {
