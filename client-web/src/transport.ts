@@ -93,6 +93,7 @@ export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transp
     }
   }
 
+  // One function serves both: what the request carries follows the method's kind.
   return { unary: call, stream: call } as Transport;
 }
 
@@ -101,11 +102,15 @@ export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transp
  * the caller's abort, say), and a reader that stops early (`break`) cancelling it.
  */
 async function* untilEnd<T>(replies: AsyncIterable<T>, running: CallSignal): AsyncGenerator<T> {
+  let done = false;
   try {
     yield* replies;
+    done = true;
   } catch (reason) {
     throw running.fail(reason);
   } finally {
-    running.end(new ConnectError("the reader stopped before the end of the stream", Code.Canceled));
+    running.end(
+      done ? undefined : new ConnectError("the reader stopped before the end of the stream", Code.Canceled),
+    );
   }
 }
