@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import pino from "pino";
 import { defaultLogFormat, type LogFormat, loggerOptions } from "../src/ops/log-format.js";
 import { type Backend, startBackend } from "./support/backends.js";
