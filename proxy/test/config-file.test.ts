@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { dieWithTest } from "../../testing/lifeline.js";
 import { freePort, waitFor } from "../../testing/net.js";
 import { parseCli } from "../src/cli/arguments.js";
 import { Code } from "../src/index.js";
@@ -285,6 +286,7 @@ describe("config file: the real CLI", () => {
     child = spawn(process.execPath, ["--import", "tsx", cli, "--config", file], {
       stdio: ["ignore", "pipe", "pipe"],
     });
+    dieWithTest(child);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk));

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { dieWithTest } from "../../testing/lifeline.js";
 import { freePort, waitFor } from "../../testing/net.js";
 import { Code } from "../src/index.js";
 import { type EchoUpstream, startEchoUpstream } from "./support/echo-upstream.js";
@@ -33,6 +34,7 @@ describe("--workers", () => {
       ["--import", "tsx", CLI, "--upstream", upstream.url, "--listen", `127.0.0.1:${port}`, "--workers", "2"],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
+    dieWithTest(primary);
     let pending = "";
     primary.stdout?.on("data", (chunk: Buffer) => {
       pending += chunk;

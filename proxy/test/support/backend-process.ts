@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { dieWithTest } from "../../../testing/lifeline.js";
 import type { BackendKind } from "./backends.js";
 
 const MAIN = new URL("./backend-main.ts", import.meta.url).pathname;
@@ -29,6 +30,7 @@ export async function startBackendProcess(kind: BackendKind, port?: number): Pro
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
+  dieWithTest(child);
   const exited = once(child, "exit");
   const listening = once(createInterface({ input: child.stdout }), "line") as Promise<[string]>;
   const failed = exited.then(([code]) => {

@@ -2,6 +2,7 @@
 // proxy's own memory (RSS) apart from the test's, or its signals and exit.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { dieWithTest } from "../../../testing/lifeline.js";
 import { freePort, waitFor } from "../../../testing/net.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
@@ -34,6 +35,7 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  dieWithTest(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { file_helloworld_helloworld } from "@grpc-web-bridge/client-web";
+import { dieWithTest } from "../../../testing/lifeline.js";
 import type { Listener } from "./h2c-server.js";
 import type { Observation, ObservationLog } from "./observations.js";
 
@@ -27,6 +28,8 @@ export async function startGrpcioBackend(log: ObservationLog, port = 0): Promise
   const child: Child = spawn(PYTHON, [SERVER_SCRIPT, String(port), helloworldDescriptor], {
     stdio: ["pipe", "pipe", "pipe"],
   });
+  // It also exits when its stdin closes, but not while stopped.
+  dieWithTest(child);
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     // Keep the tail for a start-up failure; grpcio's own warnings after that are noise.
