@@ -18,6 +18,8 @@ export interface Backend {
   readonly port: number;
   /** Every call's "started", then its "finished" or "cancelled", in the order the backend saw them. */
   readonly observations: Observation[];
+  /** Paths of the requests that reached it, refused ones included (connect-node only: see ObservationLog). */
+  readonly requests: readonly string[];
   /** The first observation, past or future, that matches; rejects after `timeoutMs` (default 5 s). */
   waitFor(predicate: (o: Observation) => boolean, timeoutMs?: number): Promise<Observation>;
   /** Stops the backend and everything it started: connections, child process. */
@@ -39,6 +41,7 @@ export async function startBackend(kind: BackendKind, port?: number): Promise<Ba
     url: `http://127.0.0.1:${listener.port}`,
     port: listener.port,
     observations: log.observations,
+    requests: log.requests,
     waitFor: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
     close: () => listener.close(),
   };

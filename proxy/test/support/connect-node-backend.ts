@@ -27,6 +27,7 @@ export function startConnectNodeBackend(log: ObservationLog, port = 0): Promise<
     fallback: (_req, res) => unknownMethod(res as Http2ServerResponse),
   });
   const server = http2.createServer((req, res) => {
+    log.requests.push(req.url);
     trailersOnlyWhenBodyless(res);
     adapter(req, res);
   });

@@ -11,7 +11,8 @@ export interface CorpusExpectation {
   readonly grpcStatus?: number;
   /** The server closes the connection after answering; when false the connection must serve another call. */
   readonly closes: boolean;
-  /** The backend saw the call; "either" when timing decides (a deadline racing the body). Default false. */
+  /** The request reached the backend (refused by its framework or not); "either" when timing decides (a deadline
+   *  racing the call). Default false. */
   readonly forwarded?: boolean | "either";
   /** The HelloReply message of a successful call. */
   readonly reply?: string;

@@ -21,6 +21,12 @@ export type CallEnd = "finished" | "cancelled";
 
 export class ObservationLog {
   readonly observations: Observation[] = [];
+  /**
+   * The :path of every request that reached the server, before any gRPC handling: a call its framework refuses
+   * (an unknown method, a missing message) is seen here and nowhere else. Only connect-node's server shows them;
+   * grpc-js and grpcio keep their transport to themselves.
+   */
+  readonly requests: string[] = [];
 
   record(observation: Observation): void {
     this.observations.push(observation);
