@@ -68,6 +68,14 @@ describe("bad input", () => {
     assert.ok(good.body.includes(Buffer.from("Hello, Ada!")));
   }
 
+  /** Refused by the proxy as Trailers-Only with exactly this status and message. */
+  function assertRefused(answer: Answer, grpcStatus: string, grpcMessage: string): void {
+    assert.equal(answer.status, 200);
+    assert.equal(answer.grpcStatus, grpcStatus);
+    assert.equal(decodeURIComponent(answer.headers.get("grpc-message") ?? ""), grpcMessage);
+    assert.equal(answer.body.length, 0);
+  }
+
   const cases: Array<[string, () => Promise<Answer>, (a: Answer) => void]> = [
     [
       "an unknown content type is 415",
@@ -95,66 +103,89 @@ describe("bad input", () => {
     [
       "a frame with the trailer flag from a client is INTERNAL",
       () => post(frame(Buffer.from("x"), 0x80)),
-      (a) => assert.equal(a.grpcStatus, "13"),
+      (a) =>
+        assertRefused(
+          a,
+          "13",
+          "request frame has the trailer flag (0x80): client frames must not carry the trailer flag, only responses end with a trailer frame",
+        ),
     ],
     [
       "a compressed frame without grpc-encoding is INTERNAL",
       () => post(frame(Buffer.from("x"), 0x01)),
-      (a) => assert.equal(a.grpcStatus, "13"),
+      (a) =>
+        assertRefused(
+          a,
+          "13",
+          "request frame has the compressed flag but the request has no grpc-encoding (or identity)",
+        ),
     ],
     [
       "a length beyond the body is INTERNAL",
       () => post(frame(Buffer.from("abc"), 0, 10)),
-      (a) => assert.equal(a.grpcStatus, "13"),
+      (a) =>
+        assertRefused(a, "13", "request body truncated: it ended after 8 bytes of a frame that needs 15"),
     ],
     [
       "a body that ends inside the frame header is INTERNAL",
       () => post(Buffer.from([0, 0, 0])),
-      (a) => assert.equal(a.grpcStatus, "13"),
+      (a) => assertRefused(a, "13", "request body truncated: it ended after 3 bytes of a frame that needs 5"),
     ],
     [
       "a length of 2^32-1 is RESOURCE_EXHAUSTED at once",
       () => post(frame(Buffer.from("abc"), 0, 2 ** 32 - 1)),
-      (a) => assert.equal(a.grpcStatus, "8"),
+      (a) =>
+        assertRefused(
+          a,
+          "8",
+          `request message of ${2 ** 32 - 1} bytes is larger than the limit of ${MAX_MESSAGE_BYTES} bytes`,
+        ),
     ],
     [
       "a message over the size limit is RESOURCE_EXHAUSTED",
       () => post(frame(Buffer.alloc(MAX_MESSAGE_BYTES + 1))),
-      (a) => assert.equal(a.grpcStatus, "8"),
+      (a) =>
+        assertRefused(
+          a,
+          "8",
+          `request message of ${MAX_MESSAGE_BYTES + 1} bytes is larger than the limit of ${MAX_MESSAGE_BYTES} bytes`,
+        ),
     ],
     [
       "a second request message (client streaming) is UNIMPLEMENTED, saying why",
       () => post(Buffer.concat([helloFrame, helloFrame]), {}, "/helloworld.Greeter/SayHelloBidiStream"),
-      (a) => {
-        assert.equal(a.grpcStatus, "12");
-        assert.match(decodeURIComponent(a.headers.get("grpc-message") ?? ""), /stream/i);
-      },
+      (a) =>
+        assertRefused(
+          a,
+          "12",
+          "request body holds more than one message: client-streaming and bidi calls cannot be carried by gRPC-Web over HTTP/1.1 fetch",
+        ),
     ],
     [
-      "a malformed grpc-timeout is rejected",
+      "a malformed grpc-timeout (10s: units are case-sensitive) is INTERNAL, naming it",
       () => post(helloFrame, { "grpc-timeout": "10s" }),
-      (a) => assert.ok(a.grpcStatus !== null && a.grpcStatus !== "0", `grpc-status ${a.grpcStatus}`),
+      (a) => assertRefused(a, "13", 'malformed grpc-timeout "10s"'),
     ],
     [
-      "a 9-digit grpc-timeout is rejected",
+      "a 9-digit grpc-timeout is INTERNAL, naming it",
       () => post(helloFrame, { "grpc-timeout": "123456789S" }),
-      (a) => assert.ok(a.grpcStatus !== null && a.grpcStatus !== "0", `grpc-status ${a.grpcStatus}`),
+      (a) => assertRefused(a, "13", 'malformed grpc-timeout "123456789S"'),
     ],
     [
-      "invalid base64 in text mode is rejected",
+      "invalid base64 in text mode is INTERNAL, naming the byte",
       () => post("AAAA$$$$", { "content-type": "application/grpc-web-text" }),
-      (a) => assert.ok(a.grpcStatus !== null && a.grpcStatus !== "0", `grpc-status ${a.grpcStatus}`),
+      (a) => assertRefused(a, "13", "grpc-web-text request body has a byte 0x24 that is not base64"),
     ],
     [
       "a path that is not a gRPC method is UNIMPLEMENTED",
       () => post(helloFrame, {}, "/helloworld.Greeter/Say.Hello"),
-      (a) => assert.equal(a.grpcStatus, "12"),
+      (a) => assertRefused(a, "12", '"/helloworld.Greeter/Say.Hello" is not a gRPC method path'),
     ],
     [
       "a call from an origin not on the allowlist is PERMISSION_DENIED with no CORS grant",
       () => post(helloFrame, { origin: "http://evil.test" }),
       (a) => {
-        assert.equal(a.grpcStatus, "7");
+        assertRefused(a, "7", "origin http://evil.test is not allowed");
         assert.equal(a.headers.get("access-control-allow-origin"), null);
       },
     ],
