@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { type Backend, backendKinds, startBackend } from "./support/backends.js";
 import { frame, oneByteAtATime } from "./support/chunks.js";
 import { startConnectGrpcWebServer } from "./support/connect-node-backend.js";
-import { Base64Quanta, FrameReader } from "./support/grpc-web-body.js";
+import { Base64Quanta, WebBodyParser } from "./support/grpc-web-body.js";
 import { grpcWebCall, IncompleteResponseError } from "./support/grpc-web-client.js";
 import { startTextRelay } from "./support/grpc-web-text-relay.js";
 import { h2GrpcCall } from "./support/h2-grpc-call.js";
@@ -257,7 +257,7 @@ test("the response parser takes base64 padded between frames, one byte at a time
   const text = Buffer.from(frames.map((f) => f.toString("base64")).join(""));
   assert.match(text.toString(), /=.+/, "padding inside the text");
   const base64 = new Base64Quanta();
-  const reader = new FrameReader();
+  const reader = new WebBodyParser();
   for (const byte of oneByteAtATime(text)) reader.push(base64.push(byte.toString("latin1")), 0);
   assert.deepEqual(
     reader.messages.map((m) => m.data.toString()),
@@ -265,7 +265,25 @@ test("the response parser takes base64 padded between frames, one byte at a time
   );
   assert.deepEqual(reader.trailers, { "grpc-status": "0", "grpc-message": "ok" });
   assert.equal(reader.trailerFrameCount, 1);
-  assert.equal(reader.leftover, 0);
+  assert.equal(reader.end(), undefined);
+});
+
+test("the response parser rejects bytes left over at the end, and any frame after the trailer frame", () => {
+  const trailer = frame(0x80, "grpc-status:0");
+  const cut = new WebBodyParser();
+  cut.push(Buffer.concat([frame(0, "hi"), frame(0, "hello").subarray(0, 7)]), 0);
+  assert.equal(cut.leftover, 7);
+  assert.equal(cut.end(), "response ended inside a frame");
+  for (const late of [frame(0, "late"), trailer]) {
+    const parser = new WebBodyParser();
+    parser.push(Buffer.concat([frame(0, "hi"), trailer, late]), 0);
+    assert.deepEqual(
+      parser.messages.map((m) => m.data.toString()),
+      ["hi"],
+    );
+    assert.equal(parser.trailerFrameCount, 1);
+    assert.equal(parser.end(), "frame after the trailer frame");
+  }
 });
 
 describe("raw upstream", () => {

@@ -1,5 +1,6 @@
 // Hand-parsing of gRPC-Web response bodies, piece by piece as they arrive: the yardstick the proxy's
 // own codecs are checked against, so it shares no code with them.
+import { FrameReader } from "../../../bench/wire/frame-reader.js";
 
 export interface WebMessage {
   data: Buffer;
@@ -30,32 +31,38 @@ export class Base64Quanta {
   }
 }
 
-/** Splits bytes into gRPC frames (flag byte, 4-byte big-endian length, payload) as they arrive. */
-export class FrameReader implements ParsedWebBody {
+/**
+ * Messages and trailers of a response body as it arrives, with when each message came. The frames come from the
+ * bench's reader (bench/wire/frame-reader.ts), the one both measure the proxy with; like it, this takes nothing a
+ * correct body does not hold: `end()` says what is wrong with one that is not.
+ */
+export class WebBodyParser implements ParsedWebBody {
   readonly messages: WebMessage[] = [];
   trailers: Record<string, string> | undefined;
   trailerFrameCount = 0;
-  private buffered = Buffer.alloc(0);
+  #at = 0;
+  readonly #frames = new FrameReader((flags, payload) => {
+    if (flags & 0x80) this.#addTrailers(payload);
+    else this.messages.push({ data: payload, at: this.#at });
+  });
 
+  /** Body bytes (base64-decoded in text mode) that arrived `at` ms after the request was sent. */
   push(bytes: Buffer, at: number): void {
-    this.buffered = Buffer.concat([this.buffered, bytes]);
-    while (this.buffered.length >= 5) {
-      const end = 5 + this.buffered.readUInt32BE(1);
-      if (this.buffered.length < end) return;
-      const flags = this.buffered[0] as number;
-      const payload = this.buffered.subarray(5, end);
-      this.buffered = this.buffered.subarray(end);
-      if (flags & 0x80) this.addTrailers(payload);
-      else this.messages.push({ data: payload, at });
-    }
+    this.#at = at;
+    this.#frames.push(bytes);
   }
 
   /** Bytes received that do not (yet) make a whole frame. */
   get leftover(): number {
-    return this.buffered.length;
+    return this.#frames.leftover;
   }
 
-  private addTrailers(block: Buffer): void {
+  /** At the end of the body: undefined when it was whole frames with nothing after the trailer frame, else why not. */
+  end(): string | undefined {
+    return this.#frames.end();
+  }
+
+  #addTrailers(block: Buffer): void {
     this.trailerFrameCount++;
     this.trailers ??= {};
     for (const line of block.toString("latin1").split("\r\n")) {

@@ -2,7 +2,7 @@
 // header and byte, and sees every response byte and when it arrived.
 import http, { type IncomingHttpHeaders } from "node:http";
 import { frame } from "./chunks.js";
-import { Base64Quanta, FrameReader, type ParsedWebBody } from "./grpc-web-body.js";
+import { Base64Quanta, type ParsedWebBody, WebBodyParser } from "./grpc-web-body.js";
 import { percentDecode } from "./percent-decode.js";
 
 export interface GrpcWebCallOptions {
@@ -43,6 +43,16 @@ export class IncompleteResponseError extends Error {
   }
 }
 
+/** The response ended, but its gRPC-Web body is not whole frames ending at the trailer frame. */
+export class MalformedResponseError extends Error {
+  constructor(
+    readonly result: GrpcWebResult,
+    why: string,
+  ) {
+    super(`malformed gRPC-Web response body: ${why}`);
+  }
+}
+
 export function grpcWebCall(
   baseUrl: string,
   path: string,
@@ -72,7 +82,7 @@ export function grpcWebCall(
       const isText = String(response.headers["content-type"]).startsWith("application/grpc-web-text");
       const isGrpcWeb = String(response.headers["content-type"]).startsWith("application/grpc-web");
       const base64 = new Base64Quanta();
-      const frames = new FrameReader();
+      const frames = new WebBodyParser();
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => {
         chunks.push(chunk);
@@ -83,8 +93,13 @@ export function grpcWebCall(
       response.once("error", () => {});
       response.once("close", () => {
         const result = webResult(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), frames);
-        if (response.complete) resolve(result);
-        else reject(options.signal?.aborted ? options.signal.reason : new IncompleteResponseError(result));
+        if (!response.complete) {
+          reject(options.signal?.aborted ? options.signal.reason : new IncompleteResponseError(result));
+          return;
+        }
+        const malformed = isGrpcWeb ? frames.end() : undefined;
+        if (malformed) reject(new MalformedResponseError(result, malformed));
+        else resolve(result);
       });
     });
     request.end(body);

@@ -1,7 +1,7 @@
 // One gRPC-Web call over an HTTP/2 session (a browser on a TLS connection negotiated to h2 by ALPN).
 import type { ClientHttp2Session, IncomingHttpHeaders } from "node:http2";
 import { frame } from "./chunks.js";
-import { FrameReader } from "./grpc-web-body.js";
+import { WebBodyParser } from "./grpc-web-body.js";
 
 export interface H2WebResult {
   readonly headers: IncomingHttpHeaders;
@@ -23,7 +23,7 @@ export function h2WebCall(
     accept: "application/grpc-web+proto",
     ...options.headers,
   });
-  const frames = new FrameReader();
+  const frames = new WebBodyParser();
   let headers: IncomingHttpHeaders = {};
   return new Promise((resolve, reject) => {
     stream.once("error", reject);
@@ -32,6 +32,8 @@ export function h2WebCall(
     });
     stream.on("data", (chunk: Buffer) => frames.push(chunk, 0));
     stream.once("end", () => {
+      const malformed = frames.end();
+      if (malformed) return reject(new Error(`malformed gRPC-Web response body: ${malformed}`));
       const source = frames.trailers?.["grpc-status"] === undefined ? headers : frames.trailers;
       const status = source["grpc-status"];
       const message = source["grpc-message"];

@@ -1,7 +1,7 @@
 // HTTP/1.1 over a bare TCP socket, for requests no HTTP client would send (smuggling shapes, bare LF, NUL bytes)
 // and for seeing exactly what comes back on the same connection, and whether the server closes it.
 import net from "node:net";
-import { Base64Quanta, FrameReader } from "./grpc-web-body.js";
+import { Base64Quanta, WebBodyParser } from "./grpc-web-body.js";
 import { grpcStatusOf } from "./grpc-web-client.js";
 
 export interface RawResponse {
@@ -176,12 +176,14 @@ function chunkedBody(buffered: Buffer, start: number): { body: Buffer; end: numb
 
 function grpcWebResponse(status: number, headers: Record<string, string>, body: Buffer): RawResponse {
   const contentType = headers["content-type"] ?? "";
-  const frames = new FrameReader();
+  const frames = new WebBodyParser();
   if (contentType.startsWith("application/grpc-web-text")) {
     frames.push(new Base64Quanta().push(body.toString("latin1")), 0);
   } else if (contentType.startsWith("application/grpc-web")) {
     frames.push(body, 0);
   }
+  const malformed = frames.end();
+  if (malformed) throw new Error(`HTTP ${status}: malformed gRPC-Web response body: ${malformed}`);
   return {
     status,
     headers,
