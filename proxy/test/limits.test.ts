@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import net from "node:net";
 import { after, describe, test } from "node:test";
+import { waitFor } from "../../testing/net.js";
 import { Code, type ServerOptions } from "../src/index.js";
 import { parseGrpcTimeout } from "../src/protocol/timeout.js";
 import { frame } from "./support/chunks.js";
-import { grpcWebCall } from "./support/grpc-web-client.js";
+import { type GrpcWebCallOptions, grpcWebCall } from "./support/grpc-web-client.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";
 import { type RawUpstream, startRawUpstream } from "./support/raw-upstream.js";
 
@@ -44,9 +45,10 @@ describe("limits", () => {
       (headers["x-reply"] === "ok" ? ok : reply)(stream, headers);
     });
     const proxy: RunningProxy = await startProxy(upstream.url, options);
+    // Closed in reverse: the upstream first, so that a failed test's stalled calls cannot hold up the proxy's close.
     cleanups.push(
-      () => upstream.close(),
       () => proxy.close(),
+      () => upstream.close(),
     );
     const stillServes = async () => {
       const result = await grpcWebCall(proxy.url, PATH, { message, headers: { "x-reply": "ok" } });
@@ -54,30 +56,6 @@ describe("limits", () => {
     };
     return { proxy, seen, stillServes };
   }
-
-  test("request message size: a larger message is RESOURCE_EXHAUSTED and never forwarded", async () => {
-    const { proxy, seen, stillServes } = await setUp({ maxMessageBytes: 100 });
-    const result = await grpcWebCall(proxy.url, PATH, { message: new Uint8Array(101) });
-    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED);
-    assert.equal(seen.length, 0);
-    await stillServes();
-  });
-
-  test("response message size: messages before the large one arrive, then RESOURCE_EXHAUSTED in the trailers", async () => {
-    const { proxy, stillServes } = await setUp({ maxResponseMessageBytes: 100 }, (stream) => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" });
-      // Both in one DATA write, so the small one and the large one's header share a chunk.
-      stream.write(Buffer.concat([frame(0, "small"), frame(0, Buffer.alloc(101))]));
-    });
-    const result = await grpcWebCall(proxy.url, PATH, { message });
-    assert.deepEqual(
-      result.messages.map((m) => m.data.toString()),
-      ["small"],
-    );
-    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED);
-    assert.match(result.grpcMessage ?? "", /response message of 101 bytes is larger than the limit of 100/);
-    await stillServes();
-  });
 
   test("header bytes on HTTP/1.1: Node's parser answers 431 with grpc-status RESOURCE_EXHAUSTED", async () => {
     const { proxy, seen, stillServes } = await setUp({ maxHeaderBytes: 2048 });
@@ -88,71 +66,120 @@ describe("limits", () => {
     await stillServes();
   });
 
-  test("concurrent calls: one past the limit is RESOURCE_EXHAUSTED; once calls end, new ones go through", async () => {
-    const stalled: ServerHttp2Stream[] = [];
-    const { proxy, stillServes } = await setUp({ maxConcurrentCalls: 2 }, (stream) => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" });
-      stalled.push(stream);
-    });
-    const running = [grpcWebCall(proxy.url, PATH, { message }), grpcWebCall(proxy.url, PATH, { message })];
-    while (stalled.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    const third = await grpcWebCall(proxy.url, PATH, { message });
-    assert.equal(third.grpcStatus, Code.RESOURCE_EXHAUSTED);
-    assert.match(third.grpcMessage ?? "", /limit of 2 concurrent calls/);
-    for (const stream of stalled) stream.end();
-    for (const call of await Promise.all(running)) assert.notEqual(call.grpcStatus, Code.RESOURCE_EXHAUSTED);
-    await stillServes();
-  });
+  // The limits a call meets, in both encodings a browser asks for: base64 must change neither the limit nor the answer.
+  for (const text of [false, true]) {
+    const call = (proxy: RunningProxy, options: Omit<GrpcWebCallOptions, "text"> = {}) =>
+      grpcWebCall(proxy.url, PATH, { message, ...options, text });
 
-  test("default timeout: a call without grpc-timeout gets one, forwarded and enforced", async () => {
-    const { proxy, seen, stillServes } = await setUp({ defaultTimeoutMs: 150 }, (stream) => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" });
-    });
-    const started = performance.now();
-    const result = await grpcWebCall(proxy.url, PATH, { message });
-    assert.equal(result.grpcStatus, Code.DEADLINE_EXCEEDED);
-    assert.ok(performance.now() - started >= 140);
-    assert.ok(forwardedMs(seen[0]) <= 150 && forwardedMs(seen[0]) > 100, "the default is forwarded");
-    // The client's own deadline wins over the default.
-    const own = await grpcWebCall(proxy.url, PATH, { message, headers: { "grpc-timeout": "20m" } });
-    assert.equal(own.grpcStatus, Code.DEADLINE_EXCEEDED);
-    assert.ok(forwardedMs(seen[1]) <= 20);
-    await stillServes();
-  });
+    describe(text ? "grpc-web-text" : "binary grpc-web", () => {
+      test("request message size: a larger message is RESOURCE_EXHAUSTED and never forwarded", async () => {
+        const { proxy, seen, stillServes } = await setUp({ maxMessageBytes: 100 });
+        const result = await call(proxy, { message: new Uint8Array(101) });
+        assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED);
+        assert.equal(
+          result.grpcMessage,
+          "request message of 101 bytes is larger than the limit of 100 bytes",
+        );
+        assert.equal(seen.length, 0);
+        await stillServes();
+      });
 
-  test("max timeout: a longer client deadline is clamped to it", async () => {
-    const { proxy, seen } = await setUp({ maxTimeoutMs: 100 }, (stream) => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" });
-    });
-    const result = await grpcWebCall(proxy.url, PATH, { message, headers: { "grpc-timeout": "10S" } });
-    assert.equal(result.grpcStatus, Code.DEADLINE_EXCEEDED);
-    assert.ok(forwardedMs(seen[0]) <= 100, `forwarded ${seen[0]?.["grpc-timeout"]}`);
-  });
+      test("response message size: messages before the large one arrive, then RESOURCE_EXHAUSTED in the trailers", async () => {
+        const { proxy, stillServes } = await setUp({ maxResponseMessageBytes: 100 }, (stream) => {
+          stream.respond({ ":status": 200, "content-type": "application/grpc" });
+          // Both in one DATA write, so the small one and the large one's header share a chunk.
+          stream.write(Buffer.concat([frame(0, "small"), frame(0, Buffer.alloc(101))]));
+        });
+        const result = await call(proxy);
+        assert.deepEqual(
+          result.messages.map((m) => m.data.toString()),
+          ["small"],
+        );
+        assert.equal(result.trailerFrameCount, 1);
+        assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED);
+        assert.equal(
+          result.grpcMessage,
+          "response message of 101 bytes is larger than the limit of 100 bytes",
+        );
+        await stillServes();
+      });
 
-  test("stream idle timeout: a stream that keeps sending runs on; a silent one ends UNAVAILABLE", async () => {
-    const { proxy, stillServes } = await setUp({ streamIdleTimeoutMs: 200 }, (stream, headers) => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-      stream.write(frame(0, "first"));
-      if (headers["x-mode"] !== "ticking") return; // then silent
-      let ticks = 0;
-      const timer = setInterval(() => {
-        if (stream.destroyed) return clearInterval(timer);
-        if (++ticks < 8) return void stream.write(frame(0, "tick"));
-        clearInterval(timer);
-        stream.end();
-      }, 60);
+      test("concurrent calls: one past the limit is RESOURCE_EXHAUSTED; once calls end, new ones go through", async () => {
+        const stalled: ServerHttp2Stream[] = [];
+        const { proxy, stillServes } = await setUp({ maxConcurrentCalls: 2 }, (stream) => {
+          stream.respond({ ":status": 200, "content-type": "application/grpc" });
+          stalled.push(stream);
+        });
+        const running = [call(proxy), call(proxy)];
+        await waitFor(() => (stalled.length === 2 ? true : undefined));
+        const third = await call(proxy);
+        assert.equal(third.grpcStatus, Code.RESOURCE_EXHAUSTED);
+        assert.equal(third.grpcMessage, "the proxy is at its limit of 2 concurrent calls; retry later");
+        for (const stream of stalled) stream.end();
+        for (const done of await Promise.all(running))
+          assert.notEqual(done.grpcStatus, Code.RESOURCE_EXHAUSTED);
+        await stillServes();
+      });
+
+      test("default timeout: a call without grpc-timeout gets one, forwarded and enforced; its own deadline wins", async () => {
+        const { proxy, seen, stillServes } = await setUp({ defaultTimeoutMs: 150 }, (stream) => {
+          stream.respond({ ":status": 200, "content-type": "application/grpc" });
+        });
+        const started = performance.now();
+        const result = await call(proxy);
+        assert.equal(result.grpcStatus, Code.DEADLINE_EXCEEDED);
+        assert.equal(result.grpcMessage, "deadline of 150 ms exceeded at the proxy");
+        // Timers never fire early: a lower bound holds on any machine, however loaded.
+        assert.ok(performance.now() - started >= 150);
+        const forwarded = forwardedMs(seen[0]);
+        assert.ok(forwarded > 0 && forwarded <= 150, `the default is forwarded: ${forwarded} ms`);
+        // A deadline of the call's own, longer than the default, is the one that goes upstream. The backend answers
+        // at once, so no clock decides this one.
+        const own = await call(proxy, { headers: { "grpc-timeout": "10S", "x-reply": "ok" } });
+        assert.equal(own.grpcStatus, Code.OK);
+        const ownForwarded = forwardedMs(seen[1]);
+        assert.ok(ownForwarded > 150 && ownForwarded <= 10_000, `its own is forwarded: ${ownForwarded} ms`);
+        await stillServes();
+      });
+
+      test("max timeout: a longer client deadline is clamped to it", async () => {
+        const { proxy, seen } = await setUp({ maxTimeoutMs: 500 }, (stream) => {
+          stream.respond({ ":status": 200, "content-type": "application/grpc" });
+        });
+        const result = await call(proxy, { headers: { "grpc-timeout": "10S" } });
+        assert.equal(result.grpcStatus, Code.DEADLINE_EXCEEDED);
+        assert.equal(result.grpcMessage, "deadline of 500 ms exceeded at the proxy");
+        const forwarded = forwardedMs(seen[0]);
+        assert.ok(forwarded > 0 && forwarded <= 500, `forwarded ${seen[0]?.["grpc-timeout"]}`);
+      });
+
+      test("stream idle timeout: a stream that keeps sending runs on; a silent one ends UNAVAILABLE", async () => {
+        const { proxy, stillServes } = await setUp({ streamIdleTimeoutMs: 1_000 }, (stream, headers) => {
+          stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+          stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+          stream.write(frame(0, "first"));
+          if (headers["x-mode"] !== "ticking") return; // then silent
+          let ticks = 0;
+          const timer = setInterval(() => {
+            if (stream.destroyed) return clearInterval(timer);
+            if (++ticks < 12) return void stream.write(frame(0, "tick"));
+            clearInterval(timer);
+            stream.end();
+          }, 100);
+        });
+        // 12 × 100 ms: longer than the idle timeout in all, and never quiet for anything near it (a gap of 900 ms
+        // more than planned would be needed to end it).
+        const ticking = await call(proxy, { headers: { "x-mode": "ticking" } });
+        assert.equal(ticking.grpcStatus, Code.OK);
+        assert.equal(ticking.messages.length, 12);
+        const silent = await call(proxy);
+        assert.equal(silent.grpcStatus, Code.UNAVAILABLE);
+        assert.equal(silent.grpcMessage, "no bytes either way for 1000 ms: the proxy ended the call");
+        assert.equal(silent.messages.length, 1);
+        await stillServes();
+      });
     });
-    // 8 × 60 ms: longer than the idle timeout in all, never idle for it.
-    const ticking = await grpcWebCall(proxy.url, PATH, { message, headers: { "x-mode": "ticking" } });
-    assert.equal(ticking.grpcStatus, Code.OK);
-    assert.equal(ticking.messages.length, 8);
-    const silent = await grpcWebCall(proxy.url, PATH, { message });
-    assert.equal(silent.grpcStatus, Code.UNAVAILABLE);
-    assert.match(silent.grpcMessage ?? "", /no bytes either way for 200 ms/);
-    assert.equal(silent.messages.length, 1);
-    await stillServes();
-  });
+  }
 
   /** Writes `text` on a raw connection to the proxy and reads until the proxy closes it. */
   function rawExchange(proxy: RunningProxy, text: string): Promise<{ reply: string; ms: number }> {
