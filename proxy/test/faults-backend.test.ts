@@ -47,12 +47,14 @@ describe("a backend killed mid-stream", () => {
       const backend = await startBackend(kind);
       cleanups.push(() => backend.close());
       const proxy = await proxyTo(backend.url);
+      let firstMessage: () => void = () => {};
+      const arrived = new Promise<void>((resolve) => (firstMessage = resolve));
       const call = grpcWebCall(proxy.url, STREAM, {
         message: helloRequest("Ada"),
         headers: { "x-stream-count": "1000", "x-stream-interval-ms": "20" },
+        onMessage: () => firstMessage(),
       });
-      await backend.waitFor((o) => o.method === "SayHelloStreamReply" && o.event === "started");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await arrived;
       const [result, ms] = await timed(backend.close().then(() => call));
       assert.ok(result.messages.length >= 1, "the messages sent before the kill arrive");
       assert.equal(result.trailerFrameCount, 1);

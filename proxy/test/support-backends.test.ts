@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import http2 from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../testing/net.js";
 import { type Backend, backendKinds, startBackend } from "./support/backends.js";
 import { frame, oneByteAtATime } from "./support/chunks.js";
 import { startConnectGrpcWebServer } from "./support/connect-node-backend.js";
@@ -323,9 +324,12 @@ describe("raw upstream", () => {
   });
 
   test("close() ends a stream that stalls forever", async () => {
-    const upstream = await startRawUpstream(() => {});
+    let arrived = false;
+    const upstream = await startRawUpstream(() => {
+      arrived = true;
+    });
     const reply = h2GrpcCall(upstream.url, SAY_HELLO, Buffer.alloc(0));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => (arrived ? true : undefined));
     await upstream.close();
     assert.equal((await reply).headers[":status"], undefined);
   });

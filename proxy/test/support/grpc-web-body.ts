@@ -42,9 +42,14 @@ export class WebBodyParser implements ParsedWebBody {
   trailerFrameCount = 0;
   #at = 0;
   readonly #frames = new FrameReader((flags, payload) => {
-    if (flags & 0x80) this.#addTrailers(payload);
-    else this.messages.push({ data: payload, at: this.#at });
+    if (flags & 0x80) return this.#addTrailers(payload);
+    const message = { data: payload, at: this.#at };
+    this.messages.push(message);
+    this.onMessage?.(message);
   });
+
+  /** `onMessage` hears of each message as it arrives, for a test that acts in the middle of a stream. */
+  constructor(private readonly onMessage?: (message: WebMessage) => void) {}
 
   /** Body bytes (base64-decoded in text mode) that arrived `at` ms after the request was sent. */
   push(bytes: Buffer, at: number): void {

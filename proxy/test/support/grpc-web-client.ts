@@ -2,7 +2,7 @@
 // header and byte, and sees every response byte and when it arrived.
 import http, { type IncomingHttpHeaders } from "node:http";
 import { frame } from "./chunks.js";
-import { Base64Quanta, type ParsedWebBody, WebBodyParser } from "./grpc-web-body.js";
+import { Base64Quanta, type ParsedWebBody, WebBodyParser, type WebMessage } from "./grpc-web-body.js";
 import { percentDecode } from "./percent-decode.js";
 
 export interface GrpcWebCallOptions {
@@ -23,6 +23,8 @@ export interface GrpcWebCallOptions {
   signal?: AbortSignal;
   /** Reuse connections as a browser does; default: a connection of the call's own. */
   agent?: http.Agent;
+  /** Hears of each response message as it arrives. */
+  onMessage?: (message: WebMessage) => void;
 }
 
 export interface GrpcWebResult extends ParsedWebBody {
@@ -82,7 +84,7 @@ export function grpcWebCall(
       const isText = String(response.headers["content-type"]).startsWith("application/grpc-web-text");
       const isGrpcWeb = String(response.headers["content-type"]).startsWith("application/grpc-web");
       const base64 = new Base64Quanta();
-      const frames = new WebBodyParser();
+      const frames = new WebBodyParser(options.onMessage);
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => {
         chunks.push(chunk);
