@@ -29,3 +29,13 @@ export function dieWithTest(child: ChildProcess): void {
   // Once the child has exited, its pid may be reused: the watchdog must go before it could kill a stranger.
   child.once("exit", () => watchdog.kill("SIGKILL"));
 }
+
+/** Whether the process `pid` still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -6,19 +6,10 @@ import { once } from "node:events";
 import net from "node:net";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
-import { dieWithTest } from "../../testing/lifeline.js";
+import { alive, dieWithTest } from "../../testing/lifeline.js";
 import { waitFor } from "../../testing/net.js";
 
 const MAIN = new URL("./support/lifeline-main.ts", import.meta.url).pathname;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 function accepts(port: number): Promise<boolean> {

@@ -414,16 +414,7 @@ describe("session pool", () => {
       { sessionIdleTimeoutMs: 100 },
     );
     cleanups.push(() => pool.close());
-    const call = () =>
-      new Promise<void>((resolve, reject) => {
-        const stream = pool.request({
-          ":method": "POST",
-          ":path": SAY_HELLO,
-          "content-type": "application/grpc",
-        });
-        stream.on("error", reject).on("close", resolve).resume();
-        stream.end(framedHelloRequest("Ada"));
-      });
+    const call = () => callOn(pool);
     await call();
     await call();
     assert.equal(pool.sessionCount, 1, "calls share a session");

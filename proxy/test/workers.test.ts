@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
-import { dieWithTest } from "../../testing/lifeline.js";
+import { alive, dieWithTest } from "../../testing/lifeline.js";
 import { freePort, waitFor } from "../../testing/net.js";
 import { Code } from "../src/index.js";
 import { type EchoUpstream, startEchoUpstream } from "./support/echo-upstream.js";
@@ -102,12 +102,3 @@ describe("--workers", () => {
     assert.deepEqual(workers.filter(alive), []);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
