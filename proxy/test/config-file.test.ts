@@ -290,7 +290,7 @@ describe("config file: the real CLI", () => {
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
-    await waitFor(() => (output.includes("proxying gRPC-Web") ? true : undefined), 15_000);
+    await waitFor(() => (output.includes("proxying gRPC-Web") ? true : undefined), 60_000); // a bound only (see cli-process.ts)
     const url = `http://127.0.0.1:${port}`;
     const hello = await grpcWebCall(url, "/helloworld.Greeter/SayHello", { message: helloRequest("Ada") });
     assert.deepEqual(helloReplies(hello.messages), [greetingFrom("127.0.0.2")]);
