@@ -67,7 +67,7 @@ export function waitForPort(port: number, child: ChildProcess): Promise<void> {
       );
     }
     return (await canConnect(port)) ? true : undefined;
-  }, 15_000).then(() => undefined);
+  }, 60_000).then(() => undefined); // a bound only: on a loaded 2-core machine tsx took over 15 s to start a process
 }
 
 function canConnect(port: number): Promise<boolean> {

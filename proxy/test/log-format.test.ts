@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import pino from "pino";
+import { dieWithTest } from "../../testing/lifeline.js";
 import { defaultLogFormat, type LogFormat, loggerOptions } from "../src/ops/log-format.js";
 import { type Backend, startBackend } from "./support/backends.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
@@ -27,6 +28,7 @@ async function startProxyProcess(
     ["--conditions=source", "--import", "tsx", PROXY, format, upstream],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
   );
+  dieWithTest(child);
   let stdout = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk));
   const exited = once(child, "exit");

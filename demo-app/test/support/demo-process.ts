@@ -2,6 +2,7 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { dieWithTest } from "../../../testing/lifeline.js";
 import { freePort, waitFor } from "../../../testing/net.js";
 
 /** The entry points, each with the line it prints once it serves. */
@@ -41,6 +42,7 @@ export async function startDemo(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  dieWithTest(child);
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
@@ -52,7 +54,7 @@ export async function startDemo(
   const url = await waitFor(() => {
     if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}:\n${output}`);
     return ready.exec(output)?.[1];
-  }, 20_000).catch(async (error: unknown) => {
+  }, 60_000).catch(async (error: unknown) => {
     await kill();
     throw error;
   });
