@@ -12,6 +12,8 @@ export const CloseCode = {
   PROTOCOL_ERROR: 1002,
   /** The client sent a text message where only binary ones are allowed; an INTERNAL status was sent first. */
   UNSUPPORTED_DATA: 1003,
+  /** The client sent no first message (the metadata) in time; a DEADLINE_EXCEEDED status was sent first. */
+  POLICY_VIOLATION: 1008,
   /** A client message was larger than the limit; a RESOURCE_EXHAUSTED status was sent first when it could be read. */
   MESSAGE_TOO_BIG: 1009,
   /** The call failed where no status could follow: the response had stopped in the middle of a message frame. */
