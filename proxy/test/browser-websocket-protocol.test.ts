@@ -1,21 +1,14 @@
 // docs/websocket.md checked against a client we did not write: @improbable-eng/grpc-web's WebsocketTransport in
-// headless Chromium, talking to a bare `ws` server that speaks the protocol with the proxy's own protocol code
-// (ClientMessageReader in, ServerMessageWriter out) and echoes each request frame back as a reply. No upstream, no
-// proxy: what is checked is the wire between the browser and whatever answers the upgrade.
+// headless Chromium, talking to the protocol code's echo peer (support/websocket-echo.ts). No upstream, no proxy:
+// what is checked is the wire between the browser and whatever answers the upgrade.
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import type { IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { type WebSocket, WebSocketServer } from "ws";
 import { launchChromium } from "../../testing/browser.js";
 import { waitFor } from "../../testing/net.js";
-import { Code, encodeGrpcMessage, type GrpcError } from "../src/protocol/status.js";
-import { ClientMessageError, ClientMessageReader } from "../src/protocol/websocket/client-messages.js";
+import { Code } from "../src/protocol/status.js";
 import { CloseCode } from "../src/protocol/websocket/close-code.js";
-import { ServerMessageWriter } from "../src/protocol/websocket/server-messages.js";
-import { GRPC_WEBSOCKETS, selectSubprotocol } from "../src/protocol/websocket/subprotocol.js";
+import { GRPC_WEBSOCKETS } from "../src/protocol/websocket/subprotocol.js";
 import type { WebSocketCallRequest } from "./browser/websocket-page-api.js";
 import {
   callOverWebSocket,
@@ -24,135 +17,7 @@ import {
   type WebSocketPageServer,
 } from "./browser/websocket-page-server.js";
 import { frame } from "./support/chunks.js";
-
-const NON_ASCII_MESSAGE = "Grüße aus Köln: 100% ✓";
-
-/** What the server saw of one call. */
-interface SeenCall {
-  path: string;
-  upgrade: IncomingHttpHeaders;
-  protocol: string;
-  /** Every client message, raw, in order. */
-  messages: Buffer[];
-  metadata?: Readonly<Record<string, string>>;
-  /** The close code the client's close frame carried (1005: none), once the socket closed. */
-  closedWith?: number;
-}
-
-/**
- * Speaks the server side of the protocol and echoes: request bytes go back as they came (request frames are
- * message frames, so they read as replies), and finished sending ends the call with OK. The first message's
- * `x-scenario` line picks another ending, to see what the client makes of it.
- */
-async function startEchoServer() {
-  const calls: SeenCall[] = [];
-  const server = new WebSocketServer({
-    host: "127.0.0.1",
-    port: 0,
-    handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
-  });
-  server.on("connection", (socket, request) => {
-    const seen: SeenCall = {
-      path: request.url ?? "",
-      upgrade: request.headers,
-      protocol: socket.protocol,
-      messages: [],
-    };
-    calls.push(seen);
-    const reader = new ClientMessageReader({ maxMessageBytes: 1 << 20, maxMetadataBytes: 8192 });
-    const writer = new ServerMessageWriter(1 << 20);
-    socket.on("close", (code) => {
-      seen.closedWith = code;
-    });
-    socket.on("message", (data: Buffer, isBinary) => {
-      seen.messages.push(Buffer.from(data));
-      // Once the server has ended the call, what the client still had in flight is read no more.
-      if (socket.readyState !== socket.OPEN) return;
-      const message = reader.read(data, isBinary);
-      if (message instanceof ClientMessageError) {
-        endWith(socket, writer, statusTrailers(message), message.closeCode);
-        return;
-      }
-      switch (message.kind) {
-        case "metadata":
-          seen.metadata = message.metadata;
-          scenario(socket, writer, message.metadata);
-          return;
-        case "data":
-          sendData(socket, writer, message.bytes);
-          return;
-        case "finished":
-          endWith(socket, writer, [
-            ["grpc-status", "0"],
-            ["x-trailer", "t"],
-          ]);
-      }
-    });
-  });
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    host: `http://127.0.0.1:${port}`,
-    calls,
-    async close() {
-      for (const client of server.clients) client.terminate();
-      server.close();
-      await once(server, "close");
-    },
-  };
-}
-
-function scenario(
-  socket: WebSocket,
-  writer: ServerMessageWriter,
-  metadata: Readonly<Record<string, string>>,
-) {
-  switch (metadata["x-scenario"]) {
-    case "refuse":
-      endWith(socket, writer, [
-        ["grpc-status", String(Code.PERMISSION_DENIED)],
-        ["grpc-message", encodeGrpcMessage(NON_ASCII_MESSAGE)],
-        ["x-refusal", "r"],
-      ]);
-      return;
-    case "stop-mid-frame":
-      socket.send(writer.headers([]));
-      socket.send(frame(0, "a whole reply"));
-      socket.send(frame(0, "half a reply").subarray(0, 8));
-      socket.close(CloseCode.INTERNAL_ERROR);
-      return;
-    default:
-      socket.send(writer.headers([["x-echo-initial", metadata["x-echo-initial"] ?? "none"]]));
-  }
-}
-
-function sendData(socket: WebSocket, writer: ServerMessageWriter, bytes: Buffer) {
-  const out = writer.data(bytes);
-  if (out instanceof Error) endWith(socket, writer, statusTrailers(out));
-  else socket.send(out);
-}
-
-function statusTrailers(error: GrpcError): Array<[string, string]> {
-  return [
-    ["grpc-status", String(error.code)],
-    ["grpc-message", encodeGrpcMessage(error.message)],
-  ];
-}
-
-function endWith(
-  socket: WebSocket,
-  writer: ServerMessageWriter,
-  trailers: Array<[string, string]>,
-  closeCode: number = CloseCode.NORMAL,
-) {
-  const messages = writer.end(trailers);
-  if (messages === undefined) {
-    socket.close(CloseCode.INTERNAL_ERROR);
-    return;
-  }
-  for (const message of messages) socket.send(message);
-  socket.close(closeCode);
-}
+import { type EchoServer, REFUSAL_MESSAGE, startEchoServer } from "./support/websocket-echo.js";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 const texts = (replies: Array<{ base64: string }>) =>
@@ -160,7 +25,7 @@ const texts = (replies: Array<{ base64: string }>) =>
 
 let browser: Browser;
 let pages: WebSocketPageServer;
-let echo: Awaited<ReturnType<typeof startEchoServer>>;
+let echo: EchoServer;
 let page: Page;
 
 before(async () => {
@@ -255,7 +120,7 @@ describe("improbable's WebsocketTransport in Chromium, against the protocol code
 
   test("a status before any reply (empty headers frame, then trailers) reaches the client, message decoded", async () => {
     const outcome = await call({ metadata: { "x-scenario": "refuse" }, requests: [b64("never answered")] });
-    assert.deepEqual(outcome.status, { code: Code.PERMISSION_DENIED, message: NON_ASCII_MESSAGE });
+    assert.deepEqual(outcome.status, { code: Code.PERMISSION_DENIED, message: REFUSAL_MESSAGE });
     assert.deepEqual(outcome.headers, {});
     assert.equal(outcome.trailers["x-refusal"]?.[0], "r");
     assert.deepEqual(outcome.replies, []);
