@@ -17,6 +17,7 @@ import { GRPC_WEBSOCKETS, selectSubprotocol } from "../src/protocol/websocket/su
 import { assertGrpcError } from "./support/assert-grpc-error.js";
 import { everySplit, frame, oneByteAtATime } from "./support/chunks.js";
 import { cutAt, cuts, encodeFrames, frameEnds, fuzzRuns, messageFrame } from "./support/fuzz.js";
+import { readServerMessages } from "./support/websocket-call.js";
 
 const LIMITS: ClientMessageLimits = { maxMessageBytes: 1024, maxMetadataBytes: 512 };
 
@@ -410,37 +411,6 @@ describe("ClientMessageReader: the messages after it", () => {
   });
 });
 
-/** What improbable's client makes of the server's messages: its parser reads a 0x80 frame as the headers the
- *  first time and as the trailers the second, and reads nothing after a 0x80 frame in the same message until
- *  another message comes, so this also checks that every 0x80 frame ends its message. */
-function readAsImprobable(messages: readonly Buffer[]) {
-  const headers: string[] = [];
-  const replies: Buffer[] = [];
-  let trailers: string | undefined;
-  let buffered = Buffer.alloc(0);
-  for (const [index, message] of messages.entries()) {
-    buffered = Buffer.concat([buffered, message]);
-    while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt32BE(1)) {
-      const end = 5 + buffered.readUInt32BE(1);
-      const payload = buffered.subarray(5, end);
-      const flags = buffered[0] as number;
-      buffered = buffered.subarray(end);
-      if (flags & 0x80) {
-        assert.equal(buffered.length, 0, `message ${index} has bytes after a 0x80 frame`);
-        if (headers.length === 0) headers.push(payload.toString("latin1"));
-        else if (trailers === undefined) trailers = payload.toString("latin1");
-        else assert.fail("a third 0x80 frame");
-      } else {
-        assert.equal(headers.length, 1, "a message frame before the headers");
-        assert.equal(trailers, undefined, "a message frame after the trailers");
-        replies.push(Buffer.from(payload));
-      }
-    }
-  }
-  assert.equal(buffered.length, 0, "bytes left over after the last message");
-  return { headers: headers[0], replies, trailers };
-}
-
 describe("ServerMessageWriter", () => {
   const OK = [["grpc-status", "0"]] as const;
   const reply = frame(0, "a reply");
@@ -455,10 +425,10 @@ describe("ServerMessageWriter", () => {
       end?.map((m) => m.toString("latin1")),
       ["\x80\x00\x00\x00\x1cgrpc-status:0\r\nx-trailer:t\r\n"],
     );
-    const seen = readAsImprobable([headers, reply, ...(end ?? [])]);
-    assert.equal(seen.headers, "x-header:h\r\n");
-    assert.deepEqual(seen.replies, [Buffer.from("a reply")]);
-    assert.equal(seen.trailers, "grpc-status:0\r\nx-trailer:t\r\n");
+    const seen = readServerMessages([headers, reply, ...(end ?? [])]);
+    assert.deepEqual(seen.headers, { "x-header": "h" });
+    assert.deepEqual(seen.messages, [Buffer.from("a reply")]);
+    assert.deepEqual(seen.trailers, { "grpc-status": "0", "x-trailer": "t" });
   });
 
   test("a call that ends before any headers (a refusal, Trailers-Only) sends an empty headers message first", () => {
@@ -467,9 +437,9 @@ describe("ServerMessageWriter", () => {
       ["grpc-message", "no upstream"],
     ]);
     assert.deepEqual(end?.[0], Buffer.from([0x80, 0, 0, 0, 0]));
-    const seen = readAsImprobable(end ?? []);
-    assert.equal(seen.headers, "");
-    assert.equal(seen.trailers, "grpc-status:14\r\ngrpc-message:no upstream\r\n");
+    const seen = readServerMessages(end ?? []);
+    assert.deepEqual(seen.headers, {});
+    assert.deepEqual(seen.trailers, { "grpc-status": "14", "grpc-message": "no upstream" });
   });
 
   test("data cut anywhere passes through, and the trailers may follow once a frame is whole again", () => {
@@ -480,7 +450,7 @@ describe("ServerMessageWriter", () => {
       for (const chunk of chunks) messages.push(writer.data(chunk) as Buffer);
       const end = writer.end(OK);
       assert.ok(end, `split at ${at}`);
-      assert.deepEqual(readAsImprobable([...messages, ...end]).replies.map(String), ["a reply", "two"]);
+      assert.deepEqual(readServerMessages([...messages, ...end]).messages.map(String), ["a reply", "two"]);
     }
   });
 
@@ -501,7 +471,9 @@ describe("ServerMessageWriter", () => {
     const end = writer.end([["grpc-status", "13"]]);
     assert.ok(end);
     assert.deepEqual(end[0], reply);
-    assert.equal(readAsImprobable([Buffer.from([0x80, 0, 0, 0, 0]), ...end]).trailers, "grpc-status:13\r\n");
+    assert.deepEqual(readServerMessages([Buffer.from([0x80, 0, 0, 0, 0]), ...end]).trailers, {
+      "grpc-status": "13",
+    });
   });
 
   test("an oversized response message is RESOURCE_EXHAUSTED; when its header began in an earlier chunk no status can follow", () => {
@@ -674,13 +646,14 @@ describe("the grpc-websockets protocol, for any input", () => {
         }
         const end = writer.end([["grpc-status", "0"]]);
         assert.ok(end);
-        const seen = readAsImprobable([...messages, ...end]);
-        assert.equal(seen.headers, "x-h:1\r\n");
+        const seen = readServerMessages([...messages, ...end]);
+        assert.deepEqual(seen.headers, { "x-h": "1" });
         assert.deepEqual(
-          seen.replies,
+          seen.messages,
           frames.map((f) => Buffer.from(f.payload)),
         );
-        assert.equal(seen.trailers, "grpc-status:0\r\n");
+        assert.deepEqual(seen.trailers, { "grpc-status": "0" });
+        assert.equal(seen.leftover, 0);
       }),
       fuzzRuns(),
     );
