@@ -154,8 +154,8 @@ describe("the protocol code over a socket", () => {
     call.sendRaw(Buffer.concat([Buffer.from([0]), frame(0, "cut short").subarray(0, 9)]));
     call.finish();
     const result = await call.result;
-    // The reader refused the finish (unit-tested), but the response stops inside the echoed frame, where a
-    // trailer frame would be read as the rest of that message.
+    // The reader refused the finish (unit-tested), but the replies stop inside the echoed frame, where a trailer
+    // frame would be read as the rest of that message.
     assert.equal(result.leftover, 9);
     assert.equal(result.trailers, undefined);
     assert.equal(result.closeCode, CloseCode.INTERNAL_ERROR);

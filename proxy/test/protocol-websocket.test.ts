@@ -12,7 +12,7 @@ import {
 } from "../src/protocol/websocket/client-messages.js";
 import { CloseCode } from "../src/protocol/websocket/close-code.js";
 import { callHeaders, parseHeaderLines } from "../src/protocol/websocket/header-lines.js";
-import { ServerMessageWriter } from "../src/protocol/websocket/server-messages.js";
+import { ServerMessages } from "../src/protocol/websocket/server-messages.js";
 import { GRPC_WEBSOCKETS, selectSubprotocol } from "../src/protocol/websocket/subprotocol.js";
 import { assertGrpcError } from "./support/assert-grpc-error.js";
 import { everySplit, frame, oneByteAtATime } from "./support/chunks.js";
@@ -411,92 +411,44 @@ describe("ClientMessageReader: the messages after it", () => {
   });
 });
 
-describe("ServerMessageWriter", () => {
+describe("ServerMessages", () => {
   const OK = [["grpc-status", "0"]] as const;
   const reply = frame(0, "a reply");
 
-  test("headers, data passed through as the same Buffers, trailers: one message each", () => {
-    const writer = new ServerMessageWriter(1024);
-    const headers = writer.headers([["x-header", "h"]]);
+  test("headers, then the trailers: a 0x80 frame each, one message each, read as headers and trailers", () => {
+    const server = new ServerMessages();
+    assert.equal(server.headersSent, false);
+    const headers = server.headers([["x-header", "h"]]);
+    assert.equal(server.headersSent, true);
     assert.deepEqual(headers, Buffer.from("\x80\x00\x00\x00\x0cx-header:h\r\n", "latin1"));
-    assert.equal(writer.data(reply), reply);
-    const end = writer.end([...OK, ["x-trailer", "t"]]);
+    const end = server.end([...OK, ["x-trailer", "t"]]);
     assert.deepEqual(
-      end?.map((m) => m.toString("latin1")),
+      end.map((m) => m.toString("latin1")),
       ["\x80\x00\x00\x00\x1cgrpc-status:0\r\nx-trailer:t\r\n"],
     );
-    const seen = readServerMessages([headers, reply, ...(end ?? [])]);
+    const seen = readServerMessages([headers, reply, ...end]);
     assert.deepEqual(seen.headers, { "x-header": "h" });
     assert.deepEqual(seen.messages, [Buffer.from("a reply")]);
     assert.deepEqual(seen.trailers, { "grpc-status": "0", "x-trailer": "t" });
   });
 
   test("a call that ends before any headers (a refusal, Trailers-Only) sends an empty headers message first", () => {
-    const end = new ServerMessageWriter(1024).end([
+    const end = new ServerMessages().end([
       ["grpc-status", String(Code.UNAVAILABLE)],
       ["grpc-message", "no upstream"],
     ]);
-    assert.deepEqual(end?.[0], Buffer.from([0x80, 0, 0, 0, 0]));
-    const seen = readServerMessages(end ?? []);
+    assert.deepEqual(end[0], Buffer.from([0x80, 0, 0, 0, 0]));
+    const seen = readServerMessages(end);
     assert.deepEqual(seen.headers, {});
     assert.deepEqual(seen.trailers, { "grpc-status": "14", "grpc-message": "no upstream" });
   });
 
-  test("data cut anywhere passes through, and the trailers may follow once a frame is whole again", () => {
-    const stream = Buffer.concat([reply, frame(0, "two")]);
-    for (const [at, chunks] of everySplit(stream)) {
-      const writer = new ServerMessageWriter(1024);
-      const messages = [writer.headers([])];
-      for (const chunk of chunks) messages.push(writer.data(chunk) as Buffer);
-      const end = writer.end(OK);
-      assert.ok(end, `split at ${at}`);
-      assert.deepEqual(readServerMessages([...messages, ...end]).messages.map(String), ["a reply", "two"]);
-    }
-  });
-
-  test("no trailers can follow a response that stopped inside a frame: the call ends without a status", () => {
-    for (let cut = 1; cut < reply.length; cut++) {
-      const writer = new ServerMessageWriter(1024);
-      writer.headers([]);
-      writer.data(reply.subarray(0, cut));
-      assert.equal(writer.end(OK), undefined, `cut at ${cut}`);
-    }
-  });
-
-  test("a trailer-flagged frame inside the upstream's data: whole frames before it go, then the status", () => {
-    const writer = new ServerMessageWriter(1024);
-    writer.headers([]);
-    const chunk = Buffer.concat([reply, frame(0x80, "grpc-status:0\r\n")]);
-    assertGrpcError(writer.data(chunk), Code.INTERNAL, /trailer flag/);
-    const end = writer.end([["grpc-status", "13"]]);
-    assert.ok(end);
-    assert.deepEqual(end[0], reply);
-    assert.deepEqual(readServerMessages([Buffer.from([0x80, 0, 0, 0, 0]), ...end]).trailers, {
-      "grpc-status": "13",
-    });
-  });
-
-  test("an oversized response message is RESOURCE_EXHAUSTED; when its header began in an earlier chunk no status can follow", () => {
-    const big = frame(0, Buffer.alloc(20)).subarray(0, 5);
-    const whole = new ServerMessageWriter(10);
-    whole.headers([]);
-    assertGrpcError(whole.data(big), Code.RESOURCE_EXHAUSTED, /response message of 20 bytes/);
-    assert.equal(whole.end(OK)?.length, 1);
-    const split = new ServerMessageWriter(10);
-    split.headers([]);
-    const start = big.subarray(0, 2);
-    assert.equal(split.data(start), start);
-    assertGrpcError(split.data(big.subarray(2)), Code.RESOURCE_EXHAUSTED);
-    assert.equal(split.end(OK), undefined);
-  });
-
-  test("order is the caller's to keep: a second headers message, data before headers, a second end all throw", () => {
-    const writer = new ServerMessageWriter(1024);
-    assert.throws(() => writer.data(reply), /data goes between the headers and trailers/);
-    writer.headers([]);
-    assert.throws(() => writer.headers([]), /they go once, first/);
-    writer.end(OK);
-    assert.throws(() => writer.end(OK), /already ended/);
+  test("order is the caller's to keep: a second headers message or a second end throws", () => {
+    const server = new ServerMessages();
+    server.headers([]);
+    assert.throws(() => server.headers([]), /they go once, first/);
+    server.end(OK);
+    assert.throws(() => server.end(OK), /already ended/);
   });
 });
 
@@ -634,19 +586,12 @@ describe("the grpc-websockets protocol, for any input", () => {
     );
   });
 
-  test("any response frames, cut anywhere, reach improbable's parser as headers, the same replies, trailers", () => {
+  test("any response frames, in any DATA chunks between headers and trailers, read back as the same replies", () => {
     fc.assert(
       fc.property(fc.array(messageFrame, { maxLength: 6 }), cuts, (frames, at) => {
-        const writer = new ServerMessageWriter(1024);
-        const messages = [writer.headers([["x-h", "1"]])];
-        for (const chunk of cutAt(encodeFrames(frames), at)) {
-          const out = writer.data(chunk);
-          assert.ok(!(out instanceof GrpcError));
-          messages.push(out);
-        }
-        const end = writer.end([["grpc-status", "0"]]);
-        assert.ok(end);
-        const seen = readServerMessages([...messages, ...end]);
+        const server = new ServerMessages();
+        const messages = [server.headers([["x-h", "1"]]), ...cutAt(encodeFrames(frames), at)];
+        const seen = readServerMessages([...messages, ...server.end([["grpc-status", "0"]])]);
         assert.deepEqual(seen.headers, { "x-h": "1" });
         assert.deepEqual(
           seen.messages,

@@ -1,5 +1,5 @@
 // The reference peer of the grpc-websockets protocol code, for tests of that code over real sockets and real
-// clients: a bare `ws` server that reads client messages with ClientMessageReader, writes with ServerMessageWriter
+// clients: a bare `ws` server that reads client messages with ClientMessageReader, writes with ServerMessages
 // and echoes each request frame back as a reply. No upstream, no routes, no limits but the protocol's: it checks
 // the wire, not a proxy.
 import { once } from "node:events";
@@ -9,7 +9,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { Code, encodeGrpcMessage, type GrpcError } from "../../src/protocol/status.js";
 import { ClientMessageError, ClientMessageReader } from "../../src/protocol/websocket/client-messages.js";
 import { CloseCode } from "../../src/protocol/websocket/close-code.js";
-import { ServerMessageWriter } from "../../src/protocol/websocket/server-messages.js";
+import { ServerMessages } from "../../src/protocol/websocket/server-messages.js";
 import { selectSubprotocol } from "../../src/protocol/websocket/subprotocol.js";
 import { frame } from "./chunks.js";
 
@@ -70,7 +70,7 @@ export async function startEchoServer(options: EchoOptions = {}): Promise<EchoSe
     };
     calls.push(seen);
     const reader = new ClientMessageReader(limits);
-    const writer = new ServerMessageWriter(maxMessageBytes);
+    const server = new ServerMessages();
     socket.on("error", () => {}); // a refused oversized message: `close` below records the code
     socket.on("close", (code) => {
       seen.closedWith = code;
@@ -79,24 +79,25 @@ export async function startEchoServer(options: EchoOptions = {}): Promise<EchoSe
       seen.messages.push(Buffer.from(data));
       // Once the call has ended, what the client still had in flight is read no more.
       if (socket.readyState !== socket.OPEN) return;
+      // The replies so far are the request bytes before this message, so they stop inside a frame exactly where
+      // those do, and a trailer frame can follow only on a boundary.
+      const repliesAtBoundary = reader.atFrameBoundary;
       const message = reader.read(data, isBinary);
       if (message instanceof ClientMessageError) {
-        endWith(socket, writer, statusTrailers(message), message.closeCode);
+        if (repliesAtBoundary) endWith(socket, server, statusTrailers(message), message.closeCode);
+        else socket.close(CloseCode.INTERNAL_ERROR);
         return;
       }
       switch (message.kind) {
         case "metadata":
           seen.metadata = message.metadata;
-          begin(socket, writer, message.metadata);
+          begin(socket, server, message.metadata);
           return;
-        case "data": {
-          const out = writer.data(message.bytes);
-          if (out instanceof Error) endWith(socket, writer, statusTrailers(out));
-          else socket.send(out);
+        case "data":
+          socket.send(message.bytes);
           return;
-        }
         case "finished":
-          endWith(socket, writer, [
+          endWith(socket, server, [
             ["grpc-status", "0"],
             ["x-trailer", "t"],
           ]);
@@ -116,23 +117,23 @@ export async function startEchoServer(options: EchoOptions = {}): Promise<EchoSe
   };
 }
 
-function begin(socket: WebSocket, writer: ServerMessageWriter, metadata: Readonly<Record<string, string>>) {
+function begin(socket: WebSocket, server: ServerMessages, metadata: Readonly<Record<string, string>>) {
   switch (metadata["x-scenario"] as EchoScenario | undefined) {
     case "refuse":
-      endWith(socket, writer, [
+      endWith(socket, server, [
         ["grpc-status", String(Code.PERMISSION_DENIED)],
         ["grpc-message", encodeGrpcMessage(REFUSAL_MESSAGE)],
         ["x-refusal", "r"],
       ]);
       return;
     case "stop-mid-frame":
-      socket.send(writer.headers([]));
+      socket.send(server.headers([]));
       socket.send(frame(0, "a whole reply"));
       socket.send(frame(0, "half a reply").subarray(0, 8));
       socket.close(CloseCode.INTERNAL_ERROR);
       return;
     default:
-      socket.send(writer.headers([["x-echo-initial", metadata["x-echo-initial"] ?? "none"]]));
+      socket.send(server.headers([["x-echo-initial", metadata["x-echo-initial"] ?? "none"]]));
   }
 }
 
@@ -145,15 +146,10 @@ function statusTrailers(error: GrpcError): Array<[string, string]> {
 
 function endWith(
   socket: WebSocket,
-  writer: ServerMessageWriter,
+  server: ServerMessages,
   trailers: Array<[string, string]>,
   closeCode: number = CloseCode.NORMAL,
 ) {
-  const messages = writer.end(trailers);
-  if (messages === undefined) {
-    socket.close(CloseCode.INTERNAL_ERROR);
-    return;
-  }
-  for (const message of messages) socket.send(message);
+  for (const message of server.end(trailers)) socket.send(message);
   socket.close(closeCode);
 }
