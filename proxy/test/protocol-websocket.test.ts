@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { upstreamRequestHeaders } from "../src/protocol/metadata.js";
 import { Code, GrpcError } from "../src/protocol/status.js";
 import {
   type ClientMessage,
@@ -204,6 +205,32 @@ describe("callHeaders", () => {
       assert.equal(headers[name], undefined, name);
     }
     assert.equal(headers["x-real-ip"], undefined);
+  });
+  test("through the HTTP rules, the call's upstream headers carry the metadata and none of the handshake", () => {
+    const headers = upstreamRequestHeaders(
+      callHeaders(upgrade, {
+        authorization: "Bearer t",
+        "x-custom": "c",
+        "content-type": "application/grpc-web+proto",
+      }),
+      {
+        path: "/grpc.testing.TestService/FullDuplexCall",
+        authority: "backend:50051",
+        contentType: "application/grpc+proto",
+        timeout: undefined,
+        clientAddress: "127.0.0.1",
+        clientProtocol: "http",
+      },
+    );
+    assert.equal(headers.authorization, "Bearer t");
+    assert.equal(headers["x-custom"], "c");
+    assert.equal(headers.origin, "https://app.example");
+    assert.equal(headers.cookie, "session=s");
+    assert.equal(headers["content-type"], "application/grpc+proto");
+    assert.equal(headers["x-forwarded-host"], "proxy.example");
+    for (const name of ["upgrade", "connection", "host", "sec-websocket-key", "sec-websocket-protocol"]) {
+      assert.equal(headers[name], undefined, name);
+    }
   });
 });
 
