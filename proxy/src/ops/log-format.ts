@@ -90,7 +90,8 @@ class PrettyLines implements DestinationStream {
 const accessLine: MessageFormatFunc = (log, _messageKey, _levelLabel, { colors }) => {
   const code = text(log.grpcCode);
   const status = code === "OK" ? colors.green(code) : colors.red(code);
-  const cause = log.cause === undefined ? "" : ` (${text(log.cause)})`;
+  // A backend's own status is the ordinary ending: only the proxy's reasons (a limit, the client gone...) are shown.
+  const cause = log.cause === undefined || log.cause === "backend" ? "" : ` (${text(log.cause)})`;
   const upstream = log.upstream === undefined ? "answered by the proxy" : `via ${text(log.upstream)}`;
   return (
     `${text(log.requestId ?? log.reqId)} ${text(log.path)} ${status}${cause} ${text(log.durationMs)} ms ` +
