@@ -218,11 +218,11 @@ describe("config file: with the CLI", () => {
     ]);
   });
 
-  test("the README's example bridge.yaml is valid", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const example = /```yaml\n(# bridge\.yaml\n[\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(example, "the README has a bridge.yaml example");
-    const checked = parseCli(["--check-config", configFile("readme.yaml", example)], {});
+  test("the reference's example bridge.yaml is valid", () => {
+    const reference = readFileSync(new URL("../../docs/proxy.md", import.meta.url), "utf8");
+    const example = /```yaml\n(# bridge\.yaml\n[\s\S]*?)```/.exec(reference)?.[1];
+    assert.ok(example, "docs/proxy.md has a bridge.yaml example");
+    const checked = parseCli(["--check-config", configFile("reference.yaml", example)], {});
     assert.equal(checked.kind, "checked", JSON.stringify(checked));
   });
 
