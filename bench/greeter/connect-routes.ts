@@ -2,7 +2,7 @@
 // run exactly this code.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { Greeter, HelloReplySchema } from "@grpc-web-bridge/client-web";
+import { Greeter, HelloReplySchema } from "@grpc-web-bridge/client-web/greeter";
 import { IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
 import { openCalls } from "./open-calls.js";
 

@@ -3,7 +3,12 @@ import { once } from "node:events";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { Greeter, type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web";
+import {
+  Greeter,
+  type HelloReply,
+  HelloReplySchema,
+  type HelloRequest,
+} from "@grpc-web-bridge/client-web/greeter";
 import { IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
 import { openCalls, serveTheBench } from "./open-calls.js";
 

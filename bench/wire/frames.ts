@@ -1,6 +1,6 @@
 // gRPC length-prefixed frames as the bench sends and checks them. Pure functions, no sockets.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 
 export const FRAME_HEADER_BYTES = 5;
 export const TRAILER_FLAG = 0x80;

@@ -1,26 +1,48 @@
-import { createDeadlineSignal, createLinkedAbortController } from "@connectrpc/connect/protocol";
+import { Code, ConnectError } from "@connectrpc/connect";
 
 export interface CallSignal {
-  /** Aborted by the caller's signal, by the deadline (DEADLINE_EXCEEDED) or by `cancel`. */
+  /** Aborted by the caller's signal (CANCELLED), by the deadline (DEADLINE_EXCEEDED) or by `end`. */
   readonly signal: AbortSignal;
-  cancel(reason: unknown): void;
-  /** Stops the deadline timer; call it once the call has settled. */
-  release(): void;
+  /** The error to report for a call that failed with `reason`: once aborted, the abort's reason. Ends the call. */
+  fail(reason: unknown): ConnectError;
+  /** Ends the call: aborts what is still running (with `reason`, if given), stops the timer, lets go of the caller's signal. */
+  end(reason?: ConnectError): void;
 }
 
 /**
- * The one signal a call runs under. The client owns it rather than connect's call runner, so that
- * a stream the caller stops reading can be cancelled and its timer released.
+ * The one signal a call runs under, from the caller's signal and the deadline. The transport owns it,
+ * so that a stream its reader stops early is cancelled and nothing outlives the call.
  */
 export function createCallSignal(
   callerSignal: AbortSignal | undefined,
   timeoutMs: number | undefined,
 ): CallSignal {
-  const deadline = createDeadlineSignal(timeoutMs);
-  const controller = createLinkedAbortController(callerSignal, deadline.signal);
+  const controller = new AbortController();
+  const onCallerAbort = () => controller.abort(ConnectError.from(callerSignal?.reason, Code.Canceled));
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded),
+            ),
+          timeoutMs,
+        );
+  if (callerSignal?.aborted) onCallerAbort();
+  callerSignal?.addEventListener("abort", onCallerAbort);
+  const end = (reason?: ConnectError) => {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener("abort", onCallerAbort);
+    controller.abort(reason);
+  };
   return {
     signal: controller.signal,
-    cancel: (reason) => controller.abort(reason),
-    release: deadline.cleanup,
+    fail(reason) {
+      const error = ConnectError.from(controller.signal.aborted ? controller.signal.reason : reason);
+      end(error);
+      return error;
+    },
+    end,
   };
 }

@@ -2,160 +2,90 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { EnvelopedMessage } from "@connectrpc/connect/protocol";
-import { compressedFlag, createEnvelopeReadableStream, encodeEnvelope } from "@connectrpc/connect/protocol";
-import {
-  headerGrpcStatus,
-  trailerFlag,
-  trailerParse,
-  validateTrailer,
-} from "@connectrpc/connect/protocol-grpc-web";
-import type { ResponseMetadata } from "./error.js";
-import { missingStatusError, responseHeadError } from "./response-checks.js";
-
-// One HTTP exchange of a gRPC-Web call in the binary format, as the innermost step of connect's
-// interceptor chain. connect-web's transport does the same but also links the JSON codecs, which
-// binary gRPC-Web never uses; leaving them out is most of this package's size saving.
+import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
+import { headerStatus } from "./protocol/headers.js";
+import { missingStatusError, responseHeadError } from "./protocol/response-checks.js";
+import { parseTrailer, statusError } from "./protocol/status.js";
 
 export type Fetch = typeof globalThis.fetch;
 
-/** A unary call: one request message, exactly one reply. */
-export function fetchUnary(fetch: Fetch | undefined, seen: ResponseMetadata) {
-  return async <I extends DescMessage, O extends DescMessage>(
-    req: UnaryRequest<I, O>,
-  ): Promise<UnaryResponse<I, O>> => {
-    const { response, trailer } = await post(fetch, req, toBinary(req.method.input, req.message), seen);
-    let reply: MessageShape<O> | undefined;
-    for await (const message of readMessages(response, req.method.output, trailer)) {
-      if (reply !== undefined) throw protocolError("a unary response with more than one message");
-      reply = message;
-    }
-    if (reply === undefined) throw protocolError("a unary response without a message");
-    return {
-      stream: false,
-      service: req.service,
-      method: req.method,
-      header: response.headers,
-      trailer,
-      message: reply,
-    };
-  };
-}
-
-/** A server-streaming call: one request message, replies yielded as their frames arrive. */
-export function fetchServerStream(fetch: Fetch | undefined, seen: ResponseMetadata) {
-  return async <I extends DescMessage, O extends DescMessage>(
-    req: StreamRequest<I, O>,
-  ): Promise<StreamResponse<I, O>> => {
-    // fetch cannot stream a request body, so the one request message is all there is.
-    const first = await req.message[Symbol.asyncIterator]().next();
-    if (first.done)
-      throw new ConnectError("a server-streaming call needs a request message", Code.InvalidArgument);
-    const { response, trailer } = await post(fetch, req, toBinary(req.method.input, first.value), seen);
-    return {
-      stream: true,
-      service: req.service,
-      method: req.method,
-      header: response.headers,
-      trailer,
-      message: readMessages(response, req.method.output, trailer),
-    };
-  };
-}
-
-async function post(
-  fetch: Fetch | undefined,
-  req: UnaryRequest | StreamRequest,
-  message: Uint8Array,
-  seen: ResponseMetadata,
-): Promise<{ response: Response; trailer: Headers }> {
-  // Looked up per call, and called unbound: browsers reject fetch called as a method of another object.
-  const fetchImpl = fetch ?? globalThis.fetch;
-  let response: Response;
-  try {
-    response = await fetchImpl(req.url, {
-      method: "POST",
-      headers: req.header,
-      body: encodeEnvelope(0, message),
-      signal: req.signal,
-      redirect: "error",
-    });
-  } catch (cause) {
-    // Aborted by the caller or the deadline: interceptors should see that, not a network failure.
-    if (req.signal.aborted) throw ConnectError.from(req.signal.reason, Code.Canceled);
-    throw new ConnectError(
-      `the request failed before any response (network error, or a CORS preflight the proxy refused): ${cause}`,
-      Code.Unavailable,
-      undefined,
-      undefined,
-      cause,
-    );
-  }
-  const trailer = new Headers();
-  seen.headers = response.headers;
-  seen.trailers = trailer;
-  const headError = responseHeadError(response);
-  if (headError) throw headError;
-  return { response, trailer };
-}
-
 /**
- * Parses the response body into messages, copying the trailers into `trailer` and throwing the
- * status if it is not OK. A trailers-only response (status in the headers) must have an empty body.
+ * One HTTP exchange of a binary gRPC-Web call: the innermost step of the interceptor chain. A stream's
+ * replies are yielded as their frames arrive; its `trailer` fills once the body has been read.
  */
-async function* readMessages<Desc extends DescMessage>(
-  response: Response,
-  schema: Desc,
-  trailer: Headers,
-): AsyncGenerator<MessageShape<Desc>> {
-  const trailersOnly = response.headers.has(headerGrpcStatus);
-  if (trailersOnly) copyInto(trailer, response.headers);
-  let statusSeen = trailersOnly;
-  let bodyWasEmpty = true;
-  for await (const frame of readFrames(response.body)) {
-    if (statusSeen) throw protocolError("data after the status");
-    bodyWasEmpty = false;
-    if ((frame.flags & compressedFlag) === compressedFlag) {
-      throw protocolError("a compressed frame, though the request offered no grpc-accept-encoding");
+export function fetchCall(fetch: Fetch | undefined) {
+  return async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
+    // fetch cannot stream a request body, so a stream's request messages go out together.
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for await (const message of req.stream ? req.message : [req.message]) {
+      parts.push(...frameParts(toBinary(req.method.input, message) as Uint8Array<ArrayBuffer>));
     }
-    if ((frame.flags & trailerFlag) === trailerFlag) {
-      copyInto(trailer, trailerParse(frame.data));
-      statusSeen = true;
-    } else {
-      yield fromBinary(schema, frame.data);
-    }
-  }
-  if (!trailer.has(headerGrpcStatus)) throw missingStatusError(response, bodyWasEmpty);
-  validateTrailer(trailer, trailersOnly ? new Headers() : response.headers);
-}
-
-async function* readFrames(body: ReadableStream<Uint8Array> | null): AsyncGenerator<EnvelopedMessage> {
-  if (body === null) return;
-  const reader = createEnvelopeReadableStream(body).getReader();
-  for (;;) {
-    let result: ReadableStreamReadResult<EnvelopedMessage>;
+    let response: Response;
     try {
-      result = await reader.read();
+      // Looked up per call, and called unbound: browsers reject fetch called as a method of another object.
+      response = await (fetch ?? globalThis.fetch)(req.url, {
+        method: req.requestMethod,
+        headers: req.header,
+        body: new Blob(parts),
+        signal: req.signal,
+        redirect: "error",
+      });
     } catch (cause) {
-      // connect's own error here is for a body that ends inside a frame; anything else is the connection.
-      if (cause instanceof ConnectError) throw protocolError("the response ended inside a frame");
+      // An abort is reported by the transport, as the abort's reason.
+      if (req.signal.aborted) throw cause;
       throw new ConnectError(
-        `the connection broke mid-response: ${cause}`,
+        `no response: a network error, or a CORS refusal (does the proxy allow this origin?): ${cause}`,
         Code.Unavailable,
         undefined,
         undefined,
         cause,
       );
     }
-    if (result.done) return;
-    yield result.value;
+    const headError = responseHeadError(response);
+    if (headError) throw headError;
+    const trailer = new Headers();
+    const messages = readMessages(response, req.method.output, trailer);
+    const head = { service: req.service, header: response.headers, trailer };
+    if (req.stream) return { ...head, stream: true, method: req.method, message: messages };
+    const replies = [];
+    for await (const message of messages) replies.push(message);
+    if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
+    return { ...head, stream: false, method: req.method, message: replies[0] as MessageShape<DescMessage> };
+  };
+}
+
+/**
+ * Parses the response body into messages, copying the trailers into `trailer` and throwing the status
+ * if it is not OK. A trailers-only response (status in the headers) must have an empty body. The
+ * status error carries the headers and trailers as its metadata.
+ */
+async function* readMessages<Desc extends DescMessage>(
+  response: Response,
+  schema: Desc,
+  trailer: Headers,
+): AsyncGenerator<MessageShape<Desc>> {
+  const metadata = new Headers(response.headers);
+  let ended = response.headers.has(headerStatus);
+  if (ended) copyInto(trailer, response.headers);
+  let empty = true;
+  for await (const frame of response.body ? readFrames(response.body) : []) {
+    if (ended) throw protocolError("data after the status");
+    if (frame.flags & compressedFlag) throw protocolError("a compressed frame, though none was offered");
+    empty = false;
+    if (frame.flags & trailerFlag) {
+      const fields = parseTrailer(frame.data);
+      copyInto(trailer, fields);
+      copyInto(metadata, fields);
+      ended = true;
+    } else {
+      yield fromBinary(schema, frame.data);
+    }
   }
+  if (!trailer.has(headerStatus)) throw missingStatusError(response, empty);
+  const error = statusError(trailer, metadata);
+  if (error) throw error;
 }
 
 function copyInto(target: Headers, source: Headers): void {
   for (const [key, value] of source) target.append(key, value);
-}
-
-function protocolError(what: string): ConnectError {
-  return new ConnectError(`protocol error: ${what}`, Code.Internal);
 }

@@ -1,9 +1,3 @@
-import { type ClientOptions, createWebClient, type WebClient } from "./client.js";
-import { Greeter } from "./gen/helloworld/helloworld_pb.js";
-
-export type GreeterClient = WebClient<typeof Greeter>;
-
-/** A client for helloworld.Greeter: `sayHello` (unary) and `sayHelloStreamReply` (server streaming). */
-export function createGreeterClient(options: ClientOptions): GreeterClient {
-  return createWebClient(Greeter, options);
-}
+// The demo's helloworld.Greeter, generated from protos/: a subpath of its own, so that the main entry
+// carries no demo code. `createClient(Greeter, createGrpcWebTransport({ baseUrl }))` calls it.
+export * from "./gen/helloworld/helloworld_pb.js";

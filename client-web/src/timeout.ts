@@ -1,18 +1,15 @@
 const msPerUnit = { n: 1e-6, u: 1e-3, m: 1, S: 1_000, M: 60_000, H: 3_600_000 } as const;
 type Unit = keyof typeof msPerUnit;
 
-// grpc-timeout is at most 8 digits plus a unit (PROTOCOL-HTTP2 "Timeout"), so long deadlines need a
-// coarser unit. Rounding up never makes the server's deadline earlier than the client's.
-const encodingUnits: readonly Unit[] = ["m", "S", "M", "H"];
+// grpc-timeout is at most 8 digits plus a unit (PROTOCOL-HTTP2 "Timeout"): milliseconds up to 27 hours,
+// then seconds, which reach past any deadline a timer can wait (see maxTimerMs). Rounding up never
+// makes the server's deadline earlier than the client's.
 const maxDigits = 99_999_999;
 
-/** Encodes a duration as a grpc-timeout value, in the finest unit that fits in 8 digits. */
+/** Encodes a duration as a grpc-timeout value, in ms while they fit in 8 digits, else in seconds. */
 export function encodeGrpcTimeout(timeoutMs: number): string {
-  for (const unit of encodingUnits) {
-    const value = Math.max(1, Math.ceil(timeoutMs / msPerUnit[unit]));
-    if (value <= maxDigits) return `${value}${unit}`;
-  }
-  return `${maxDigits}H`;
+  const ms = Math.max(1, Math.ceil(timeoutMs));
+  return ms <= maxDigits ? `${ms}m` : `${Math.min(Math.ceil(ms / 1000), maxDigits)}S`;
 }
 
 /** The duration of a grpc-timeout value in ms, or undefined when it is absent or malformed. */
@@ -27,15 +24,13 @@ export function parseGrpcTimeout(value: string | null): number | undefined {
 const maxTimerMs = 2_147_483_647;
 
 /**
- * The deadline of one call in ms, or undefined for none: the per-call value wins over the client
- * default, and Infinity means none. Zero expires at once, as in other gRPC clients.
+ * The deadline of one call in ms, or undefined for none: the call's own wins over the transport's
+ * default. As in connect, zero or less means none (it disables the default); so do Infinity and NaN.
  */
 export function resolveTimeoutMs(
   callMs: number | undefined,
-  clientMs: number | undefined,
+  defaultMs: number | undefined,
 ): number | undefined {
-  const ms = callMs ?? clientMs;
-  // Written so that undefined and NaN also mean "no deadline".
-  if (!(ms !== undefined && ms <= maxTimerMs)) return undefined;
-  return Math.max(ms, 0);
+  const ms = callMs ?? defaultMs;
+  return ms !== undefined && ms > 0 && ms <= maxTimerMs ? ms : undefined;
 }

@@ -1,16 +1,20 @@
 // End to end in headless Chromium: a page on one loopback origin calls, through the project's
-// proxy on another origin, a real HTTP/2 connect-node backend.
+// proxy on another origin, a real HTTP/2 connect-node backend, with connect's createClient on this
+// package's transport.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, encodeBinaryHeader } from "@connectrpc/connect";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { startRawUpstream } from "../../proxy/test/support/raw-upstream.js";
 import { freePort } from "../../testing/net.js";
-import { HelloReplySchema } from "../src/index.js";
-import { openTestPage, type PageSession } from "./support/browser-harness.js";
+import { HelloReplySchema } from "../src/greeter.js";
+import { gatewayPath, openTestPage, type PageSession } from "./support/browser-harness.js";
 import type { CallSpec } from "./support/page.js";
+import { statusBytes } from "./support/status-bytes.js";
 import { startHeaderStripper } from "./support/strip-headers.js";
 
 let page: PageSession;
@@ -73,7 +77,7 @@ test("a module worker can call too: the client needs no window", async () => {
   assert.equal(report.stream?.length, 3);
 });
 
-test("deadline: a backend slower than the deadline ends the call with DEADLINE_EXCEEDED on time", async () => {
+test("deadline: sent as grpc-timeout, and a slower backend ends with DEADLINE_EXCEEDED on time", async () => {
   const outcome = await call({
     method: "sayHello",
     name: "Ada",
@@ -83,7 +87,33 @@ test("deadline: a backend slower than the deadline ends the call with DEADLINE_E
   assert.equal(outcome.error?.codeName, "DEADLINE_EXCEEDED");
   assert.equal(outcome.error?.code, 4);
   assert.ok(outcome.elapsedMs >= 250 && outcome.elapsedMs < 2000, `settled after ${outcome.elapsedMs} ms`);
-  await backendSawCancel("deadline");
+  // The proxy passes the deadline on, less the time the call spent getting to it.
+  const seen = await backendSawCancel("deadline");
+  assert.ok(
+    seen.timeoutMs !== undefined && seen.timeoutMs > 100 && seen.timeoutMs <= 300,
+    String(seen.timeoutMs),
+  );
+});
+
+test("deadline: enforced in the page too, when nothing answers at all", async (t) => {
+  // A server that accepts the connection and never answers, not even the CORS preflight.
+  const sockets = new Set<Socket>();
+  const silent = createTcpServer((socket) => sockets.add(socket.resume()));
+  silent.listen(0, "127.0.0.1");
+  await once(silent, "listening");
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as AddressInfo;
+  const outcome = await call({
+    baseUrl: `http://127.0.0.1:${port}`,
+    method: "sayHello",
+    name: "Ada",
+    timeoutMs: 300,
+  });
+  assert.equal(outcome.error?.codeName, "DEADLINE_EXCEEDED");
+  assert.ok(outcome.elapsedMs >= 250 && outcome.elapsedMs < 2000, `settled after ${outcome.elapsedMs} ms`);
 });
 
 test("metadata travels both ways, text and -bin, as headers and trailers", async () => {
@@ -116,35 +146,39 @@ test("headers and trailers of a streaming call reach the callbacks", async () =>
   assert.ok(outcome.trailers.some(([k, v]) => k === "x-trailer-trace" && v === "t1"));
 });
 
-test("an error carries code, message, headers and trailers", async () => {
+test("an error is a ConnectError with code, message, and the response headers and trailers", async () => {
   const outcome = await call({
     method: "sayHello",
     name: "Ada",
     metadata: { "x-fail-code": "7", "x-fail-message": "not you, Ada", "x-echo-request-id": "r-1" },
   });
   const error = outcome.error;
-  assert.ok(error?.isGrpcWebError);
-  assert.equal(error.code, 7);
-  assert.equal(error.codeName, "PERMISSION_DENIED");
+  assert.ok(error?.isConnectError);
+  assert.equal(error.code, Code.PermissionDenied);
   assert.equal(error.rawMessage, "not you, Ada");
-  assert.equal(error.message, "PERMISSION_DENIED: not you, Ada");
+  assert.equal(error.message, "[permission_denied] not you, Ada");
   assert.ok(
-    error.headers.some(([k, v]) => k === "x-echo-request-id" && v === "r-1"),
-    JSON.stringify(error.headers),
+    error.metadata.some(([k, v]) => k === "x-echo-request-id" && v === "r-1"),
+    JSON.stringify(error.metadata),
   );
   assert.ok(
-    error.trailers.some(([k, v]) => k === "x-trailer-request-id" && v === "r-1"),
-    JSON.stringify(error.trailers),
+    error.metadata.some(([k, v]) => k === "x-trailer-request-id" && v === "r-1"),
+    JSON.stringify(error.metadata),
   );
 });
 
 test("an error's grpc-status-details-bin is decoded into typed details", async (t) => {
   // The shared backends send no details, so a bare HTTP/2 upstream answers with a Trailers-Only
   // error carrying one, the way gRPC servers do.
-  const failure = new ConnectError("not you, Ada", Code.PermissionDenied, undefined, [
-    { desc: HelloReplySchema, value: { message: "ask Grace" } },
+  const detail = toBinary(HelloReplySchema, create(HelloReplySchema, { message: "ask Grace" }));
+  const details = statusBytes(Code.PermissionDenied, "not you, Ada", [
+    { typeUrl: "type.googleapis.com/helloworld.HelloReply", value: detail },
   ]);
-  const status = Object.fromEntries(setTrailerStatus(new Headers(), failure));
+  const status = {
+    "grpc-status": String(Code.PermissionDenied),
+    "grpc-message": "not%20you,%20Ada",
+    "grpc-status-details-bin": encodeBinaryHeader(details),
+  };
   const upstream = await startRawUpstream((stream) => {
     stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
   });
@@ -167,12 +201,12 @@ test("a streaming error also carries headers and trailers", async () => {
   });
   assert.equal(outcome.error?.codeName, "FAILED_PRECONDITION");
   assert.ok(
-    outcome.error?.headers.some(([k]) => k === "x-echo-k"),
-    JSON.stringify(outcome.error?.headers),
+    outcome.error?.metadata.some(([k]) => k === "x-echo-k"),
+    JSON.stringify(outcome.error?.metadata),
   );
   assert.ok(
-    outcome.error?.trailers.some(([k]) => k === "x-trailer-k"),
-    JSON.stringify(outcome.error?.trailers),
+    outcome.error?.metadata.some(([k]) => k === "x-trailer-k"),
+    JSON.stringify(outcome.error?.metadata),
   );
 });
 
@@ -238,4 +272,30 @@ test("CORS hiding grpc-status: the error says so and names the headers to expose
   assert.match(hidden.error?.message ?? "", /CORS/);
   assert.match(hidden.error?.message ?? "", /Access-Control-Expose-Headers/);
   assert.match(hidden.error?.message ?? "", /grpc-status, grpc-message, grpc-status-details-bin/);
+});
+
+test("CORS refusal: a proxy that does not allow the page's origin is named in the error", async (t) => {
+  const strict = await startProxy(backend.url, { allowedOrigins: ["https://app.example.com"] });
+  t.after(() => strict.close());
+  const outcome = await call({
+    baseUrl: strict.url,
+    method: "sayHello",
+    name: "Ada",
+    metadata: { "x-case": "cors" },
+  });
+  assert.equal(outcome.error?.codeName, "UNAVAILABLE");
+  assert.match(outcome.error?.rawMessage ?? "", /CORS refusal \(does the proxy allow this origin\?\)/);
+  assert.equal(outcome.error?.cause, "TypeError");
+  assert.equal(
+    backend.observations.some((o) => o.metadata["x-case"] === "cors"),
+    false,
+    "the call never reached the backend",
+  );
+});
+
+test("a gateway's HTML 502 page is named in the error, with its HTTP status", async () => {
+  const outcome = await call({ baseUrl: `${page.origin}${gatewayPath}`, method: "sayHello", name: "Ada" });
+  assert.equal(outcome.error?.codeName, "UNAVAILABLE");
+  assert.match(outcome.error?.rawMessage ?? "", /^HTTP 502 text\/html, not gRPC-Web: an HTML page/);
+  assert.match(outcome.error?.rawMessage ?? "", /baseUrl/);
 });

@@ -5,11 +5,15 @@ import { once } from "node:events";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { freePort } from "../../testing/net.js";
-import { codeName, createGreeterClient, GrpcWebError, type Interceptor } from "../src/index.js";
+import { Greeter } from "../src/greeter.js";
+import { createGrpcWebTransport, createWebClient, type GrpcWebTransportOptions } from "../src/index.js";
+
+/** The README's way: connect's createClient on this package's transport. */
+const greeter = (options: GrpcWebTransportOptions) => createClient(Greeter, createGrpcWebTransport(options));
 
 let backend: Backend;
 let proxy: RunningProxy;
@@ -29,13 +33,13 @@ after(async () => {
   await backend?.close();
 });
 
-/** The error a call rejects with, asserting it is a GrpcWebError. */
-async function failure(call: Promise<unknown> | AsyncIterable<unknown>): Promise<GrpcWebError> {
+/** The error a call rejects with, asserting it is a ConnectError. */
+async function failure(call: Promise<unknown> | AsyncIterable<unknown>): Promise<ConnectError> {
   try {
     if (call instanceof Promise) await call;
     else for await (const _ of call);
   } catch (error) {
-    assert.ok(error instanceof GrpcWebError, String(error));
+    assert.ok(error instanceof ConnectError, String(error));
     return error;
   }
   assert.fail("the call succeeded");
@@ -60,7 +64,7 @@ async function startSilentServer(t: { after(fn: () => unknown): void }): Promise
 }
 
 test("in Node, unary and streaming calls work through the proxy with the global fetch", async () => {
-  const client = createGreeterClient({ baseUrl: proxy.url, timeoutMs: 5000 });
+  const client = greeter({ baseUrl: proxy.url, defaultTimeoutMs: 5000 });
   assert.equal((await client.sayHello({ name: "Node" })).message, "Hello, Node!");
   const replies: string[] = [];
   for await (const reply of client.sayHelloStreamReply({ name: "Node" })) replies.push(reply.message);
@@ -69,7 +73,7 @@ test("in Node, unary and streaming calls work through the proxy with the global 
 
 test("an injected fetch is used, and called as a plain function", async () => {
   const receivers: unknown[] = [];
-  const client = createGreeterClient({
+  const client = greeter({
     baseUrl: proxy.url,
     fetch(this: unknown, input, init) {
       receivers.push(this);
@@ -93,74 +97,72 @@ test("an async interceptor can re-issue a call, e.g. after refreshing a token", 
       return next({ ...req, header });
     }
   };
-  const client = createGreeterClient({
-    baseUrl: proxy.url,
-    interceptors: [refreshOnce],
-    metadata: { "x-fail-code": String(Code.Unauthenticated) },
-  });
+  const client = greeter({ baseUrl: proxy.url, interceptors: [refreshOnce] });
   let headers = new Headers();
-  const reply = await client.sayHello({ name: "Node" }, { onHeaders: (h) => (headers = h) });
+  const reply = await client.sayHello(
+    { name: "Node" },
+    { headers: { "x-fail-code": String(Code.Unauthenticated) }, onHeader: (h) => (headers = h) },
+  );
   assert.equal(reply.message, "Hello, Node!");
   assert.equal(headers.get("x-echo-token"), "fresh");
 });
 
 test("a proxy that never answers: DEADLINE_EXCEEDED locally, on time", async (t) => {
-  const client = createGreeterClient({ baseUrl: await startSilentServer(t), timeoutMs: 200 });
+  const client = greeter({ baseUrl: await startSilentServer(t), defaultTimeoutMs: 200 });
   const started = performance.now();
   const unary = await failure(client.sayHello({ name: "Node" }));
   const stream = await failure(client.sayHelloStreamReply({ name: "Node" }, { timeoutMs: 300 }));
   const elapsed = performance.now() - started;
-  assert.equal(unary.codeName, "DEADLINE_EXCEEDED");
-  assert.equal(stream.codeName, "DEADLINE_EXCEEDED");
+  assert.equal(unary.code, Code.DeadlineExceeded);
+  assert.equal(stream.code, Code.DeadlineExceeded);
   assert.ok(elapsed >= 450 && elapsed < 3000, `both settled after ${elapsed} ms`);
 });
 
 test("interceptors see an aborted call as DEADLINE_EXCEEDED or CANCELLED, not as a network failure", async (t) => {
-  const seen: string[] = [];
+  const seen: Code[] = [];
   const record: Interceptor = (next) => async (req) => {
     try {
       return await next(req);
     } catch (error) {
-      seen.push(codeName(ConnectError.from(error).code));
+      seen.push(ConnectError.from(error).code);
       throw error;
     }
   };
-  const client = createGreeterClient({
+  const client = greeter({
     baseUrl: await startSilentServer(t),
-    timeoutMs: 100,
+    defaultTimeoutMs: 100,
     interceptors: [record],
   });
   await failure(client.sayHello({ name: "Node" }));
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 50);
-  await failure(
-    client.sayHello({ name: "Node" }, { signal: controller.signal, timeoutMs: Number.POSITIVE_INFINITY }),
-  );
-  assert.deepEqual(seen, ["DEADLINE_EXCEEDED", "CANCELLED"]);
+  await failure(client.sayHello({ name: "Node" }, { signal: controller.signal, timeoutMs: 0 }));
+  assert.deepEqual(seen, [Code.DeadlineExceeded, Code.Canceled]);
 });
 
 test("a deadline that passes mid-stream ends the iterator with DEADLINE_EXCEEDED", async () => {
-  const client = createGreeterClient({ baseUrl: proxy.url });
+  const client = greeter({ baseUrl: proxy.url });
   const replies: string[] = [];
   const stream = client.sayHelloStreamReply(
     { name: "Node" },
-    { timeoutMs: 500, metadata: { "x-stream-count": "50", "x-stream-interval-ms": "100" } },
+    { timeoutMs: 500, headers: { "x-stream-count": "50", "x-stream-interval-ms": "100" } },
   );
   const error = await failure(
     (async () => {
       for await (const reply of stream) replies.push(reply.message);
     })(),
   );
-  assert.equal(error.codeName, "DEADLINE_EXCEEDED");
+  assert.equal(error.code, Code.DeadlineExceeded);
   // Timing on a loaded machine varies; what matters is that replies came, and the stream was cut short.
   assert.ok(replies.length >= 1 && replies.length < 50, `${replies.length} replies before the deadline`);
 });
 
 test("nothing listening: UNAVAILABLE, the code the retry interceptor retries", async () => {
-  const client = createGreeterClient({ baseUrl: `http://127.0.0.1:${await freePort()}` });
+  const client = greeter({ baseUrl: `http://127.0.0.1:${await freePort()}` });
   const error = await failure(client.sayHello({ name: "Node" }));
-  assert.equal(error.codeName, "UNAVAILABLE");
-  assert.match(error.rawMessage, /network error/);
+  assert.equal(error.code, Code.Unavailable);
+  assert.match(error.rawMessage, /network error, or a CORS refusal/);
+  assert.ok(error.cause instanceof TypeError, String(error.cause));
 });
 
 test("baseUrl pointing at a web server: the error says so instead of failing to parse HTML", async (t) => {
@@ -172,36 +174,40 @@ test("baseUrl pointing at a web server: the error says so instead of failing to 
   t.after(() => server.close());
   const address = server.address();
   assert.ok(address && typeof address === "object");
-  const client = createGreeterClient({ baseUrl: `http://127.0.0.1:${address.port}` });
+  const client = greeter({ baseUrl: `http://127.0.0.1:${address.port}` });
   const error = await failure(client.sayHello({ name: "Node" }));
-  assert.equal(error.codeName, "UNKNOWN");
-  assert.match(error.rawMessage, /text\/html.*baseUrl/);
+  assert.equal(error.code, Code.Unknown);
+  assert.match(error.rawMessage, /^HTTP 200 text\/html, not gRPC-Web: an HTML page.*baseUrl/);
 });
 
-test("bytes under a key without -bin: INVALID_ARGUMENT, and no request is sent", async () => {
-  const calls = backend.observations.length;
-  const client = createGreeterClient({ baseUrl: proxy.url });
-  const bad = { metadata: { "x-id": new Uint8Array([1]) } };
-  assert.equal((await failure(client.sayHello({ name: "Node" }, bad))).codeName, "INVALID_ARGUMENT");
-  assert.equal(
-    (await failure(client.sayHelloStreamReply({ name: "Node" }, bad))).codeName,
-    "INVALID_ARGUMENT",
+test("a deadline of zero or less means none (connect's rule), even against the transport's default", async () => {
+  const client = greeter({ baseUrl: proxy.url, defaultTimeoutMs: 100 });
+  const reply = await client.sayHello({ name: "Node" }, { timeoutMs: 0, headers: { "x-sleep-ms": "300" } });
+  assert.equal(reply.message, "Hello, Node!");
+});
+
+test("the deadline goes out as grpc-timeout, after interceptors and metadata had their say", async () => {
+  let sent: string | null = null;
+  const peek: Interceptor = (next) => (req) => {
+    sent = req.header.get("grpc-timeout");
+    return next(req);
+  };
+  const client = greeter({ baseUrl: proxy.url, defaultTimeoutMs: 5000, interceptors: [peek] });
+  await client.sayHello(
+    { name: "Node" },
+    { headers: { "grpc-timeout": "1m", "content-type": "text/plain" } },
   );
-  assert.equal(backend.observations.length, calls);
+  assert.equal(sent, "5000m");
+  await client.sayHello({ name: "Node" }, { timeoutMs: 1500 });
+  assert.equal(sent, "1500m");
 });
 
-test("a deadline of zero fails at once, without a request", async () => {
-  const calls = backend.observations.length;
-  const client = createGreeterClient({ baseUrl: proxy.url, timeoutMs: 0 });
-  assert.equal((await failure(client.sayHello({ name: "Node" }))).codeName, "DEADLINE_EXCEEDED");
-  assert.equal(backend.observations.length, calls);
-});
-
-test("breaking out of a stream cancels the call, and the backend sees it", async () => {
-  const client = createGreeterClient({ baseUrl: proxy.url });
+test("createWebClient: breaking out of a stream cancels the call, and the backend sees it", async () => {
+  const client = createWebClient(Greeter, createGrpcWebTransport({ baseUrl: proxy.url }));
+  assert.equal((await client.sayHello({ name: "Node" })).message, "Hello, Node!");
   const stream = client.sayHelloStreamReply(
     { name: "Node" },
-    { metadata: { "x-stream-count": "50", "x-stream-interval-ms": "50", "x-case": "break" } },
+    { headers: { "x-stream-count": "50", "x-stream-interval-ms": "50", "x-case": "break" } },
   );
   for await (const reply of stream) {
     assert.equal(reply.message, "Hello, Node! #1");
@@ -215,9 +221,9 @@ test("a stream nobody reads fails quietly, and reports its error once read", asy
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on("unhandledRejection", onUnhandled);
   t.after(() => process.off("unhandledRejection", onUnhandled));
-  const client = createGreeterClient({ baseUrl: `http://127.0.0.1:${await freePort()}` });
-  const stream = client.sayHelloStreamReply({ name: "Node" });
+  const transport = createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${await freePort()}` });
+  const stream = createWebClient(Greeter, transport).sayHelloStreamReply({ name: "Node" });
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(unhandled, []);
-  assert.equal((await failure(stream)).codeName, "UNAVAILABLE");
+  assert.equal((await failure(stream)).code, Code.Unavailable);
 });

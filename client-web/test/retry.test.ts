@@ -8,8 +8,7 @@ import {
   type StreamRequest,
   type UnaryRequest,
 } from "@connectrpc/connect";
-import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { Greeter, HelloRequestSchema } from "../src/index.js";
+import { Greeter, HelloRequestSchema } from "../src/greeter.js";
 import { backoffMs, retryInterceptor } from "../src/retry.js";
 import { parseGrpcTimeout } from "../src/timeout.js";
 
@@ -83,7 +82,9 @@ test("streaming calls pass through without retries", async () => {
     ...unaryRequest(),
     stream: true,
     method: Greeter.method.sayHelloStreamReply,
-    message: createAsyncIterable([create(HelloRequestSchema)]),
+    message: (async function* () {
+      yield create(HelloRequestSchema);
+    })(),
   };
   await assert.rejects(retryInterceptor(fast)(next)(stream), /attempt 1/);
   assert.equal(seen.length, 1);

@@ -6,7 +6,9 @@ import { createServer, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { createGreeterClient, GrpcWebError, HelloReplySchema } from "../src/index.js";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Greeter, HelloReplySchema } from "../src/greeter.js";
+import { createGrpcWebTransport } from "../src/index.js";
 
 interface Reply {
   status?: number;
@@ -45,73 +47,80 @@ const message = (text: string) =>
   frame(0, toBinary(HelloReplySchema, create(HelloReplySchema, { message: text })));
 const trailer = (block: string) => frame(0x80, new TextEncoder().encode(block));
 
-interface UnaryOutcome {
-  reply?: string;
-  error?: GrpcWebError;
+interface Outcome {
+  replies: string[];
+  error?: ConnectError;
   headers?: Headers;
   trailers?: Headers;
 }
 
-async function unary(reply: Reply): Promise<UnaryOutcome> {
-  next = reply;
-  const seen: UnaryOutcome = {};
-  const options = {
-    onHeaders: (h: Headers) => (seen.headers = h),
-    onTrailers: (t: Headers) => (seen.trailers = t),
-  };
+const client = () => createClient(Greeter, createGrpcWebTransport({ baseUrl }));
+
+async function settle(outcome: Outcome, call: () => Promise<void>): Promise<Outcome> {
   try {
-    return {
-      reply: (await createGreeterClient({ baseUrl }).sayHello({ name: "x" }, options)).message,
-      ...seen,
-    };
+    await call();
   } catch (error) {
-    assert.ok(error instanceof GrpcWebError, String(error));
-    return { error, ...seen };
+    assert.ok(error instanceof ConnectError, String(error));
+    outcome.error = error;
   }
+  return outcome;
 }
 
-async function stream(reply: Reply) {
+function unary(reply: Reply): Promise<Outcome> {
   next = reply;
-  const replies: string[] = [];
-  let trailers: Headers | undefined;
-  try {
-    const call = createGreeterClient({ baseUrl }).sayHelloStreamReply(
+  const outcome: Outcome = { replies: [] };
+  return settle(outcome, async () => {
+    const { message } = await client().sayHello(
       { name: "x" },
-      { onTrailers: (t) => (trailers = t) },
+      { onHeader: (h) => (outcome.headers = h), onTrailer: (t) => (outcome.trailers = t) },
     );
-    for await (const r of call) replies.push(r.message);
-    return { replies, trailers };
-  } catch (error) {
-    assert.ok(error instanceof GrpcWebError, String(error));
-    return { replies, error };
-  }
+    outcome.replies.push(message);
+  });
+}
+
+function stream(reply: Reply): Promise<Outcome> {
+  next = reply;
+  const outcome: Outcome = { replies: [] };
+  return settle(outcome, async () => {
+    const replies = client().sayHelloStreamReply({ name: "x" }, { onTrailer: (t) => (outcome.trailers = t) });
+    for await (const r of replies) outcome.replies.push(r.message);
+  });
 }
 
 test("a message then a trailer frame, whatever the chunking, is the reply", async () => {
   const bytes = new Uint8Array([...message("hi"), ...trailer("grpc-status:0\r\nx-t:1\r\n")]);
   const chunks = [...bytes].map((b) => new Uint8Array([b]));
   const outcome = await unary({ body: chunks });
-  assert.equal(outcome.reply, "hi");
+  assert.equal(outcome.replies[0], "hi");
   assert.equal(outcome.trailers?.get("x-t"), "1");
 });
 
 test("trailer lines with a space after the colon, or in capitals, are read", async () => {
   const outcome = await unary({ body: [message("hi"), trailer("Grpc-Status: 0\r\nX-Trace: abc\r\n")] });
-  assert.equal(outcome.reply, "hi");
+  assert.equal(outcome.replies[0], "hi");
   assert.equal(outcome.trailers?.get("x-trace"), "abc");
 });
 
 test("an error status in the trailer frame, percent-encoded message decoded", async () => {
   const outcome = await unary({ body: [trailer("grpc-status:5\r\ngrpc-message:no%20such%20name\r\n")] });
-  assert.equal(outcome.error?.codeName, "NOT_FOUND");
+  assert.equal(outcome.error?.code, Code.NotFound);
   assert.equal(outcome.error?.rawMessage, "no such name");
+});
+
+test("an error's metadata holds the response headers and the trailers", async () => {
+  const outcome = await unary({
+    headers: { "x-h": "h" },
+    body: [trailer("grpc-status:7\r\ngrpc-message:no\r\nx-t:t\r\n")],
+  });
+  assert.equal(outcome.error?.code, Code.PermissionDenied);
+  assert.equal(outcome.error?.metadata.get("x-h"), "h");
+  assert.equal(outcome.error?.metadata.get("x-t"), "t");
 });
 
 test("trailers-only: the status in the headers, an empty body", async () => {
   const failed = await unary({ headers: { "grpc-status": "14", "grpc-message": "down", "x-k": "v" } });
-  assert.equal(failed.error?.codeName, "UNAVAILABLE");
-  assert.equal(failed.error?.headers.get("x-k"), "v");
-  assert.equal(failed.error?.trailers.get("x-k"), "v");
+  assert.equal(failed.error?.code, Code.Unavailable);
+  assert.equal(failed.error?.metadata.get("x-k"), "v");
   const empty = await stream({ headers: { "grpc-status": "0", "x-k": "v" } });
   assert.deepEqual(empty.replies, []);
   assert.equal(empty.trailers?.get("x-k"), "v");
@@ -119,7 +128,7 @@ test("trailers-only: the status in the headers, an empty body", async () => {
 
 test("a grpc-status header wins over the HTTP status", async () => {
   const outcome = await unary({ status: 503, headers: { "grpc-status": "8", "grpc-message": "slow down" } });
-  assert.equal(outcome.error?.codeName, "RESOURCE_EXHAUSTED");
+  assert.equal(outcome.error?.code, Code.ResourceExhausted);
 });
 
 test("protocol violations are INTERNAL, not silently accepted", async () => {
@@ -132,7 +141,7 @@ test("protocol violations are INTERNAL, not silently accepted", async () => {
   ];
   for (const reply of cases) {
     const outcome = await unary(reply);
-    assert.equal(outcome.error?.codeName, "INTERNAL", JSON.stringify(outcome.error?.rawMessage));
+    assert.equal(outcome.error?.code, Code.Internal, JSON.stringify(outcome.error?.rawMessage));
     assert.match(outcome.error?.rawMessage ?? "", /protocol error/);
   }
 });
@@ -140,13 +149,13 @@ test("protocol violations are INTERNAL, not silently accepted", async () => {
 test("a body that ends without a status is UNKNOWN, and replies before it still arrive", async () => {
   const outcome = await stream({ body: [message("one")] });
   assert.deepEqual(outcome.replies, ["one"]);
-  assert.equal(outcome.error?.codeName, "UNKNOWN");
+  assert.equal(outcome.error?.code, Code.Unknown);
   assert.match(outcome.error?.rawMessage ?? "", /without grpc-status/);
 });
 
 test("a body cut inside a frame is an error, not a short message", async () => {
   const cut = message("truncated").subarray(0, 6);
   const outcome = await unary({ body: [cut] });
-  assert.equal(outcome.error?.codeName, "INTERNAL");
+  assert.equal(outcome.error?.code, Code.Internal);
   assert.match(outcome.error?.rawMessage ?? "", /ended inside a frame/);
 });

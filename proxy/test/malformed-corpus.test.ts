@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
-import { HelloReplySchema } from "@grpc-web-bridge/client-web";
+import { HelloReplySchema } from "@grpc-web-bridge/client-web/greeter";
 import { type Backend, type Observation, startBackend } from "./support/backends.js";
 import { type CorpusCase, isHead, loadCorpus, requestBytes } from "./support/corpus.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import Fastify from "fastify";
 import { grpcWebProxy } from "../src/index.js";
 import { type Backend, startBackend } from "./support/backends.js";

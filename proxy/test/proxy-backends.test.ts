@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import { type Backend, backendKinds, startBackend } from "./support/backends.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";

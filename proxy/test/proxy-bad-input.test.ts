@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import { type Backend, startBackend } from "./support/backends.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";
 

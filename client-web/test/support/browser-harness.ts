@@ -1,5 +1,6 @@
 // One origin serves the test page, the proxy listens on another, and the page calls the proxy
-// from real headless Chromium.
+// from real headless Chromium. Under /gateway/ the page's origin answers every call with a
+// gateway's HTML 502 page, as a reverse proxy in front of a gRPC-Web proxy that is down does.
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +19,11 @@ export interface PageSession {
   close(): Promise<void>;
 }
 
+/** Where, on the page's own origin, a gateway answers with an HTML 502 page. */
+export const gatewayPath = "/gateway";
+const badGateway =
+  "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
+
 export async function openTestPage(): Promise<PageSession> {
   const scripts = await bundleScripts();
   const html =
@@ -25,6 +31,8 @@ export async function openTestPage(): Promise<PageSession> {
   const server = createServer((req, res) => {
     const script = scripts.get(req.url ?? "");
     if (script !== undefined) res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else if (req.url?.startsWith(`${gatewayPath}/`))
+      res.writeHead(502, { "content-type": "text/html" }).end(badGateway);
     else res.writeHead(200, { "content-type": "text/html" }).end(html);
   });
   server.listen(0, "127.0.0.1");

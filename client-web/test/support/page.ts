@@ -1,16 +1,16 @@
 // The test page's script, bundled with esbuild and run in Chromium. It exposes `runCall`, which
-// makes one call through the public API and reports everything the tests assert on as plain data,
-// and `runInWorker`, which has worker.ts make calls from a module worker.
+// makes one call the README's way, connect's createClient on this package's transport, and reports
+// everything the tests assert on as plain data; and `runInWorker`, which has worker.ts make calls
+// from a module worker.
+import { ConnectError, createClient, encodeBinaryHeader, type Interceptor } from "@connectrpc/connect";
 import {
-  createGreeterClient,
-  GrpcWebError,
-  HelloReplySchema,
-  type Interceptor,
-  type Metadata,
+  codeName,
+  createGrpcWebTransport,
   type RetryOptions,
   readBinaryMetadata,
   retryInterceptor,
 } from "@grpc-web-bridge/client-web";
+import { Greeter, HelloReplySchema } from "@grpc-web-bridge/client-web/greeter";
 import type { WorkerReport } from "./worker.js";
 
 export interface CallSpec {
@@ -28,15 +28,17 @@ export interface CallSpec {
 type Entries = [string, string][];
 
 export interface ErrorReport {
-  isGrpcWebError: boolean;
+  isConnectError: boolean;
   code: number;
   codeName: string;
   rawMessage: string;
   message: string;
-  headers: Entries;
-  trailers: Entries;
+  /** The response headers and trailers the error carries. */
+  metadata: Entries;
   /** HelloReply details, decoded. */
   details: string[];
+  /** The name of the error's cause, if any: TypeError for a fetch that failed. */
+  cause?: string;
 }
 
 export interface CallOutcome {
@@ -44,7 +46,7 @@ export interface CallOutcome {
   replies: { message: string; atMs: number }[];
   headers: Entries;
   trailers: Entries;
-  /** Every -bin key of the response headers and trailers (or of the error's), decoded. */
+  /** Every -bin key of the response headers and trailers (or of the error's metadata), decoded. */
   binary: Record<string, number[][]>;
   /** How many times the call went to the network (more than one: retried). */
   attempts: number;
@@ -81,18 +83,19 @@ globalThis.runCall = async (spec) => {
     outcome.attempts++;
     return next(req);
   };
-  const client = createGreeterClient({
+  const transport = createGrpcWebTransport({
     baseUrl: spec.baseUrl,
     interceptors: spec.retry ? [retryInterceptor(spec.retry), countAttempts] : [countAttempts],
   });
+  const client = createClient(Greeter, transport);
   const controller = new AbortController();
   if (spec.abortAfterMs !== undefined) setTimeout(() => controller.abort(), spec.abortAfterMs);
   const options = {
     signal: controller.signal,
     timeoutMs: spec.timeoutMs,
-    metadata: toMetadata(spec.metadata ?? {}),
-    onHeaders: (headers: Headers) => report(outcome, headers, "headers"),
-    onTrailers: (trailers: Headers) => report(outcome, trailers, "trailers"),
+    headers: toHeaders(spec.metadata ?? {}),
+    onHeader: (headers: Headers) => report(outcome, headers, "headers"),
+    onTrailer: (trailers: Headers) => report(outcome, trailers, "trailers"),
   };
   const received = (message: string) => {
     outcome.replies.push({ message, atMs: performance.now() - started });
@@ -107,22 +110,19 @@ globalThis.runCall = async (spec) => {
     }
   } catch (error) {
     outcome.error = errorReport(error);
-    if (error instanceof GrpcWebError) {
-      report(outcome, error.headers, "headers");
-      report(outcome, error.trailers, "trailers");
-    }
+    if (error instanceof ConnectError) report(outcome, error.metadata, "trailers");
   }
   outcome.elapsedMs = performance.now() - started;
   return outcome;
 };
 
-function toMetadata(spec: Record<string, string | number[]>): Metadata {
-  return Object.fromEntries(
-    Object.entries(spec).map(([key, value]) => [
-      key,
-      typeof value === "string" ? value : new Uint8Array(value),
-    ]),
-  );
+/** Text values as they are; arrays of numbers are bytes, sent as connect sends binary metadata. */
+function toHeaders(spec: Record<string, string | number[]>): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(spec)) {
+    headers.set(key, typeof value === "string" ? value : encodeBinaryHeader(new Uint8Array(value)));
+  }
+  return headers;
 }
 
 function report(outcome: CallOutcome, headers: Headers, into: "headers" | "trailers"): void {
@@ -134,26 +134,16 @@ function report(outcome: CallOutcome, headers: Headers, into: "headers" | "trail
 }
 
 function errorReport(error: unknown): ErrorReport {
-  if (!(error instanceof GrpcWebError)) {
-    return {
-      isGrpcWebError: false,
-      code: -1,
-      codeName: "",
-      rawMessage: "",
-      message: String(error),
-      headers: [],
-      trailers: [],
-      details: [],
-    };
-  }
+  const isConnectError = error instanceof ConnectError;
+  const connectError = ConnectError.from(error);
   return {
-    isGrpcWebError: true,
-    code: error.code,
-    codeName: error.codeName,
-    rawMessage: error.rawMessage,
-    message: error.message,
-    headers: [...error.headers],
-    trailers: [...error.trailers],
-    details: error.findDetails(HelloReplySchema).map((detail) => detail.message),
+    isConnectError,
+    code: connectError.code,
+    codeName: codeName(connectError.code),
+    rawMessage: connectError.rawMessage,
+    message: connectError.message,
+    metadata: [...connectError.metadata],
+    details: connectError.findDetails(HelloReplySchema).map((detail) => detail.message),
+    cause: connectError.cause instanceof Error ? connectError.cause.name : undefined,
   };
 }

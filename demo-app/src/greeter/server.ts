@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Greeter } from "@grpc-web-bridge/client-web";
+import { Greeter } from "@grpc-web-bridge/client-web/greeter";
 import type { CallObserver } from "./observe.js";
 import { greeterService } from "./service.js";
 

@@ -6,7 +6,7 @@ import {
   type HelloReply,
   HelloReplySchema,
   type HelloRequest,
-} from "@grpc-web-bridge/client-web";
+} from "@grpc-web-bridge/client-web/greeter";
 import { greeting, requireName } from "./greeting.js";
 import { echoMetadata, summaryTrailers } from "./metadata.js";
 import { type CallObserver, observeReplies, observeReply } from "./observe.js";

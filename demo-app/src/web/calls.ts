@@ -1,4 +1,6 @@
-import { createGreeterClient } from "@grpc-web-bridge/client-web";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@grpc-web-bridge/client-web";
+import { Greeter } from "@grpc-web-bridge/client-web/greeter";
 import type { GreetRequest } from "./form-values.js";
 
 /** What the page wants to hear about while a call runs. */
@@ -8,7 +10,7 @@ export interface CallListener {
   trailers(trailers: Headers): void;
 }
 
-/** One call; it resolves when the call ends with OK and rejects with a GrpcWebError otherwise. */
+/** One call; it resolves when the call ends with OK and rejects with a ConnectError otherwise. */
 export type GreeterCall = (
   request: GreetRequest,
   signal: AbortSignal,
@@ -16,13 +18,13 @@ export type GreeterCall = (
 ) => Promise<void>;
 
 export function greeterCalls(baseUrl: string): { sayHello: GreeterCall; streamGreetings: GreeterCall } {
-  const client = createGreeterClient({ baseUrl });
+  const client = createClient(Greeter, createGrpcWebTransport({ baseUrl }));
   const options = (request: GreetRequest, signal: AbortSignal, listener: CallListener) => ({
     signal,
     timeoutMs: request.timeoutMs,
-    metadata: Object.fromEntries(request.metadata),
-    onHeaders: listener.headers,
-    onTrailers: listener.trailers,
+    headers: request.metadata,
+    onHeader: listener.headers,
+    onTrailer: listener.trailers,
   });
   return {
     async sayHello(request, signal, listener) {

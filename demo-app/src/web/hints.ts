@@ -1,4 +1,4 @@
-import { Code } from "@grpc-web-bridge/client-web";
+import { Code } from "@connectrpc/connect";
 
 const hints: Partial<Record<number, string>> = {
   [Code.DeadlineExceeded]:
@@ -8,7 +8,7 @@ const hints: Partial<Record<number, string>> = {
   [Code.Canceled]: "You cancelled the call; the backend stopped working on it.",
   [Code.InvalidArgument]: "The backend rejected the request: fix the field the message names and try again.",
   [Code.Unknown]:
-    "The call failed without a gRPC status: if the message says “Failed to fetch”, the demo server is down.",
+    "The call failed without a gRPC status: the message says what answered instead of the proxy.",
   [Code.Unimplemented]:
     "The proxy or backend does not know this method: are they the same version as the page?",
 };

@@ -1,4 +1,4 @@
-import { Code, GrpcWebError } from "@grpc-web-bridge/client-web";
+import { ConnectError } from "@connectrpc/connect";
 import { type GreeterCall, greeterCalls } from "./calls.js";
 import { RequestForm } from "./request-form.js";
 import { ResultView } from "./result-view.js";
@@ -39,10 +39,10 @@ async function run(what: string, call: GreeterCall): Promise<void> {
     });
     view.finish({ code: 0, message: "" });
   } catch (thrown) {
-    // Every call fails with a GrpcWebError; anything else is a bug in this page, shown all the same.
-    const error = thrown instanceof GrpcWebError ? thrown : new GrpcWebError(Code.Unknown, String(thrown));
-    view.showHeaders(error.headers);
-    view.showTrailers(error.trailers);
+    // Every call fails with a ConnectError; anything else is a bug in this page, shown all the same. A
+    // failed call's response headers and trailers come merged, as the error's metadata.
+    const error = ConnectError.from(thrown);
+    view.showTrailers(error.metadata);
     view.finish({ code: error.code, message: error.rawMessage });
   } finally {
     clearInterval(ticker);

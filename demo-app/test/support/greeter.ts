@@ -1,7 +1,7 @@
 import type { TestContext } from "node:test";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Greeter } from "@grpc-web-bridge/client-web";
+import { Greeter } from "@grpc-web-bridge/client-web/greeter";
 import type { CallRecord } from "../../src/greeter/observe.js";
 import { startGreeterServer } from "../../src/greeter/server.js";
 

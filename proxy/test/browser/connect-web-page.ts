@@ -1,7 +1,7 @@
 // Page script: calls the Greeter through the proxy with @connectrpc/connect-web's gRPC-Web transport.
 import { type CallOptions, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import { Greeter } from "@grpc-web-bridge/client-web";
+import { Greeter } from "@grpc-web-bridge/client-web/greeter";
 import type { CallOutcome, CallRequest, PageGlobals } from "./page-api.js";
 
 async function call(request: CallRequest): Promise<CallOutcome> {

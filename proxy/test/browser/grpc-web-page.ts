@@ -7,7 +7,7 @@ import {
   HelloReplySchema,
   type HelloRequest,
   HelloRequestSchema,
-} from "@grpc-web-bridge/client-web";
+} from "@grpc-web-bridge/client-web/greeter";
 import { GrpcWebClientBase, type Metadata, MethodDescriptor, MethodType, type RpcError } from "grpc-web";
 import type { CallOutcome, CallRequest, GreeterMethod, PageGlobals } from "./page-api.js";
 

@@ -4,7 +4,7 @@ import http from "node:http";
 import http2, { type Http2ServerResponse } from "node:http2";
 import { type Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Greeter } from "@grpc-web-bridge/client-web";
+import { Greeter } from "@grpc-web-bridge/client-web/greeter";
 import { type GreeterPlan, type MetadataEntries, planGreeting } from "./greeter-plan.js";
 import { bidiGreetings, GreeterFailure, streamGreetings, unaryGreeting } from "./greetings.js";
 import { type H2cListener, type Listener, listenH2c, listenHttp1 } from "./h2c-server.js";

@@ -14,7 +14,7 @@ import {
   HelloReplySchema,
   type HelloRequest,
   HelloRequestSchema,
-} from "@grpc-web-bridge/client-web";
+} from "@grpc-web-bridge/client-web/greeter";
 
 export const greeterDefinition = {
   SayHello: methodDefinition(Greeter.method.sayHello),

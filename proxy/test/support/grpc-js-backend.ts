@@ -11,7 +11,7 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
-import { type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web";
+import { type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web/greeter";
 import { greeterDefinition } from "./greeter-definition.js";
 import { type GreeterPlan, type MetadataEntries, planGreeting } from "./greeter-plan.js";
 import { bidiGreetings, GreeterFailure, streamGreetings, unaryGreeting } from "./greetings.js";

@@ -6,7 +6,7 @@ import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { file_helloworld_helloworld } from "@grpc-web-bridge/client-web";
+import { file_helloworld_helloworld } from "@grpc-web-bridge/client-web/greeter";
 import type { Listener } from "./h2c-server.js";
 import type { Observation, ObservationLog } from "./observations.js";
 

@@ -1,6 +1,6 @@
 // HelloRequest and HelloReply bytes for tests that speak the wire format themselves.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { HelloReplySchema, HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import { frame } from "./chunks.js";
 
 export function helloRequest(name: string): Uint8Array {

@@ -4,7 +4,7 @@
 import http2, { type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { HelloReplySchema } from "@grpc-web-bridge/client-web";
+import { HelloReplySchema } from "@grpc-web-bridge/client-web/greeter";
 import { frame } from "./chunks.js";
 
 export interface LoopbackGreeter {

@@ -1,7 +1,7 @@
 // A native gRPC client (grpc-js, the same hand-made definitions) to check the backends without the proxy.
 import { create } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata, type StatusObject } from "@grpc/grpc-js";
-import { type HelloReply, HelloRequestSchema } from "@grpc-web-bridge/client-web";
+import { type HelloReply, HelloRequestSchema } from "@grpc-web-bridge/client-web/greeter";
 import { greeterDefinition } from "./greeter-definition.js";
 
 export interface NativeCallOptions {

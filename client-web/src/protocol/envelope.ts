@@ -1,0 +1,60 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+// gRPC-Web frames ("enveloped messages"): a flags byte, a 4-byte big-endian length, the payload.
+
+/** Set on a frame that carries the trailers instead of a message. */
+export const trailerFlag = 0x80;
+/** Set on a frame whose payload is compressed; this client offers no compression, so never expects it. */
+export const compressedFlag = 0x01;
+
+export interface Frame {
+  readonly flags: number;
+  readonly data: Uint8Array;
+}
+
+/** A message's payload as an uncompressed frame, in two parts: the prefix and the payload itself. */
+export function frameParts(payload: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>[] {
+  const prefix = new Uint8Array(5);
+  new DataView(prefix.buffer).setUint32(1, payload.length);
+  return [prefix, payload];
+}
+
+/**
+ * The frames of a response body, each yielded as soon as its last byte arrives, however the body is
+ * chunked. A body that ends inside a frame is a protocol error; one that breaks off is UNAVAILABLE.
+ */
+export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<Frame> {
+  const reader = body.getReader();
+  let pending = new Uint8Array(0);
+  for (;;) {
+    const end = pending.length < 5 ? Number.POSITIVE_INFINITY : 5 + frameLength(pending);
+    if (pending.length >= end) {
+      yield { flags: pending[0] as number, data: pending.subarray(5, end) };
+      pending = pending.subarray(end);
+      continue;
+    }
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (cause) {
+      throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable, undefined, undefined, cause);
+    }
+    if (chunk.done) {
+      if (pending.length > 0) throw protocolError("body ended inside a frame");
+      return;
+    }
+    const joined = new Uint8Array(pending.length + chunk.value.length);
+    joined.set(pending);
+    joined.set(chunk.value, pending.length);
+    pending = joined;
+  }
+}
+
+function frameLength(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
+}
+
+/** A reply that breaks the gRPC-Web protocol: INTERNAL, as gRPC clients report it. */
+export function protocolError(what: string): ConnectError {
+  return new ConnectError(`protocol error: ${what}`, Code.Internal);
+}

@@ -1,0 +1,59 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { headerContentType, headerStatus } from "./headers.js";
+
+type ResponseHead = Pick<Response, "status" | "headers" | "type">;
+
+// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md).
+const codeOfHttpStatus: Record<number, Code> = {
+  400: Code.Internal,
+  401: Code.Unauthenticated,
+  403: Code.PermissionDenied,
+  404: Code.Unimplemented,
+  429: Code.Unavailable,
+  502: Code.Unavailable,
+  503: Code.Unavailable,
+  504: Code.Unavailable,
+};
+
+/**
+ * Why the response cannot carry a gRPC-Web reply, judged from its head alone; undefined when it can.
+ * A grpc-status header (a trailers-only response) always wins, as http-grpc-status-mapping says.
+ * Anything else names what answered: most often an HTML page, from a gateway in front of a proxy
+ * that is down (a 502), or from a web server that baseUrl points at by mistake.
+ */
+export function responseHeadError(response: ResponseHead): ConnectError | undefined {
+  const { status, headers } = response;
+  const contentType = headers.get(headerContentType);
+  if (
+    headers.has(headerStatus) ||
+    (status === 200 && /^application\/grpc-web(\+proto)?($|;)/i.test(contentType ?? ""))
+  ) {
+    return undefined;
+  }
+  return new ConnectError(
+    `HTTP ${status} ${contentType}, not gRPC-Web: ${
+      /html/i.test(contentType ?? "")
+        ? "an HTML page, not the proxy's answer: is it up, and baseUrl its URL?"
+        : "no grpc-status"
+    }`,
+    codeOfHttpStatus[status] ?? Code.Unknown,
+    headers,
+  );
+}
+
+/**
+ * The error for a response that ended without grpc-status in its headers or a trailer frame. An
+ * empty cross-origin body is the classic symptom of a trailers-only response whose status header
+ * CORS hid, so that case names the headers the proxy must expose.
+ */
+export function missingStatusError(response: ResponseHead, bodyWasEmpty: boolean): ConnectError {
+  return new ConnectError(
+    `HTTP ${response.status} without grpc-status${
+      bodyWasEmpty && response.type === "cors"
+        ? ": CORS hid it? The proxy must list grpc-status, grpc-message, grpc-status-details-bin (and response metadata keys) in Access-Control-Expose-Headers"
+        : ""
+    }`,
+    Code.Unknown,
+    response.headers,
+  );
+}
