@@ -66,6 +66,16 @@ function isStale(pkg: string): boolean {
   );
 }
 
+/** A folder with the package.json of a new project. */
+async function emptyProject(dir: string): Promise<string> {
+  await mkdir(dir);
+  await writeFile(
+    join(dir, "package.json"),
+    `${JSON.stringify({ name: "app", private: true, type: "module" })}\n`,
+  );
+  return dir;
+}
+
 /** A command in the project, as a user types it; rejects with its output when it fails. */
 async function sh(cwd: string, command: string, timeout = 90_000): Promise<string> {
   try {
@@ -128,9 +138,8 @@ describe("the packed packages, installed in a fresh project as the README says",
   const quickStart = readmeQuickStart();
   let scratch = "";
   let app = "";
-  let proxyTarball = "";
-  // npx's own cache, empty: the proxy's dependencies come from the registry as on a new machine.
-  const npx = () => `npm_config_cache=${join(scratch, "npm-cache")} npx --yes --package ${proxyTarball}`;
+  // Where the proxy is installed apart from the page, as `npx grpc-web-bridge` installs it.
+  let proxyHome = "";
   const cleanups: Array<() => Promise<unknown>> = [];
 
   before(async () => {
@@ -154,27 +163,21 @@ describe("the packed packages, installed in a fresh project as the README says",
       assert.ok(!paths.some((p) => p.startsWith("test/")), `${pkg.name} ships no tests`);
     }
 
-    proxyTarball = tarballs.get("grpc-web-bridge") ?? "";
-    app = join(scratch, "app");
-    await mkdir(app);
-    await writeFile(
-      join(app, "package.json"),
-      `${JSON.stringify({ name: "app", private: true, type: "module" })}\n`,
-    );
-    // The README's installs, with this checkout's tarballs in place of the registry's packages.
-    for (const install of quickStart.installs) {
-      const command = install.replace(
-        /(?<=\s)(@grpc-web-bridge\/client-web|grpc-web-bridge)(?=\s|$)/g,
-        (name) => {
-          const tarball = tarballs.get(name);
-          assert.ok(tarball, `packed ${name}`);
-          return tarball;
-        },
-      );
-      await sh(app, `${command} --no-audit --no-fund`, 120_000);
-    }
-    // The app's own bundler, which the README leaves to the user.
-    await sh(app, "npm install --save-dev vite --no-audit --no-fund", 120_000);
+    const tarball = (name: string) => tarballs.get(name) ?? assert.fail(`packed ${name}`);
+    proxyHome = await emptyProject(join(scratch, "proxy"));
+    app = await emptyProject(join(scratch, "app"));
+    await Promise.all([
+      sh(proxyHome, `npm install ${tarball("grpc-web-bridge")} --no-audit --no-fund`, 120_000),
+      (async () => {
+        // The README's installs, with this checkout's tarball in place of the registry's package.
+        for (const install of quickStart.installs) {
+          const command = install.replace(/(?<=\s)@grpc-web-bridge\/client-web(?=\s|$)/g, tarball);
+          await sh(app, `${command} --no-audit --no-fund`, 120_000);
+        }
+        // The app's own bundler, which the README leaves to the user.
+        await sh(app, "npm install --save-dev vite --no-audit --no-fund", 120_000);
+      })(),
+    ]);
   });
 
   after(async () => {
@@ -183,7 +186,7 @@ describe("the packed packages, installed in a fresh project as the README says",
   });
 
   test("npx grpc-web-bridge --help prints the usage", async () => {
-    const help = await sh(app, `${npx()} grpc-web-bridge --help`);
+    const help = await sh(proxyHome, "npx grpc-web-bridge --help");
     assert.match(help, /^Usage: grpc-web-bridge --upstream URL/m);
     assert.match(help, /--allowed-origin/);
   });
@@ -210,12 +213,7 @@ describe("the packed packages, installed in a fresh project as the README says",
       listen: `127.0.0.1:${proxyPort}`,
     });
     // What `npx grpc-web-bridge` runs, started directly so that stopping it stops the proxy itself.
-    const npxCache = join(scratch, "npm-cache/_npx");
-    const installed = readdirSync(npxCache).map((dir) =>
-      join(npxCache, dir, "node_modules/.bin/grpc-web-bridge"),
-    );
-    assert.equal(installed.length, 1);
-    const proxy = start(app, installed[0] ?? "", proxyArgs);
+    const proxy = start(proxyHome, join(proxyHome, "node_modules/.bin/grpc-web-bridge"), proxyArgs);
     cleanups.push(() => proxy.stop());
     await waitFor(() => (/proxying gRPC-Web on/.test(proxy.output()) ? true : undefined), 15_000).catch(
       (error: unknown) => {

@@ -83,17 +83,9 @@ export function readmeQuickStart(): QuickStart {
     clientCode(baseUrl) {
       const code = blocks(page, "ts").find((block) => block.includes("createGrpcWebTransport"));
       assert.ok(code, "the page's quick start shows the client code");
-      // Until client-web exports createGrpcWebTransport: the same calls on its current client.
-      return `import { createWebClient } from "@grpc-web-bridge/client-web";
-import { OrderService } from "./gen/shop/v1/orders_pb";
-
-const orders = createWebClient(OrderService, { baseUrl: ${JSON.stringify(baseUrl)} });
-const order = await orders.getOrder({ id: "42" });
-console.log(order.status);
-for await (const update of orders.watchOrder({ id: "42" })) {
-  console.log(update.status);
-}
-`;
+      const proxy = '"http://localhost:8080"';
+      assert.ok(code.includes(proxy), `the client code calls the proxy at ${proxy}`);
+      return code.replace(proxy, JSON.stringify(baseUrl));
     },
   };
 }
