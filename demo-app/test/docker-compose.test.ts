@@ -154,16 +154,21 @@ test("the health checks probe the ports the services listen on", () => {
   assert.match(healthScript(page), new RegExp(`'http://127\\.0\\.0\\.1:${pageConfig.port}/'`));
 });
 
-test("the health check scripts pass against running services and fail when nothing listens", async (t) => {
-  const running = await startGreeterServer({ host: "127.0.0.1", port: 0 });
-  t.after(() => running.close());
-  const greeterPort = Number(new URL(running.url).port);
-  const pageServer = await startPageServer({
+/** The page server on a free port, serving the page's sources (their index.html is all it rewrites). */
+function startSourcePage() {
+  return startPageServer({
     host: "127.0.0.1",
     port: 0,
     pageDir: join(root, "demo-app/src/web"),
     proxyUrl: "http://localhost:8081",
   });
+}
+
+test("the health check scripts pass against running services and fail when nothing listens", async (t) => {
+  const running = await startGreeterServer({ host: "127.0.0.1", port: 0 });
+  t.after(() => running.close());
+  const greeterPort = Number(new URL(running.url).port);
+  const pageServer = await startSourcePage();
   t.after(() => pageServer.close());
   assert.equal(await exitCode(healthScript(greeter).replace("50051", String(greeterPort))), 0);
   assert.equal(await exitCode(healthScript(page).replace(":8080/", `:${pageServer.port}/`)), 0);
@@ -173,12 +178,7 @@ test("the health check scripts pass against running services and fail when nothi
 });
 
 test("the page server gives the page the proxy's address", async (t) => {
-  const pageServer = await startPageServer({
-    host: "127.0.0.1",
-    port: 0,
-    pageDir: join(root, "demo-app/src/web"),
-    proxyUrl: "http://localhost:8081",
-  });
+  const pageServer = await startSourcePage();
   t.after(() => pageServer.close());
   const html = await (await fetch(`http://127.0.0.1:${pageServer.port}/`)).text();
   assert.match(html, new RegExp(`<meta name="${PROXY_URL_META}" content="http://localhost:8081" />`));
