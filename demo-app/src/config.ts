@@ -10,6 +10,8 @@ export interface DemoConfig {
   greeterPort: number;
   /** An already running greeter to call instead of starting one (Docker Compose runs it apart). */
   greeterUrl: string | undefined;
+  /** The proxy as the browser reaches it, for the page served alone (`page`). */
+  proxyUrl: string | undefined;
 }
 
 /** Reads the environment; a bad value is an Error whose message names the variable. */
@@ -20,6 +22,9 @@ export function demoConfig(env: NodeJS.ProcessEnv): DemoConfig | Error {
   if (port instanceof Error) return port;
   if (greeterPort instanceof Error) return greeterPort;
   if (adminPort instanceof Error) return adminPort;
+  const proxyUrl = env.PROXY_URL || undefined;
+  if (proxyUrl !== undefined && !(/^https?:\/\//.test(proxyUrl) && URL.canParse(proxyUrl)))
+    return new Error(`PROXY_URL must be a URL such as http://localhost:8081, got "${proxyUrl}"`);
   return {
     host: env.HOST || "localhost",
     port,
@@ -27,6 +32,7 @@ export function demoConfig(env: NodeJS.ProcessEnv): DemoConfig | Error {
     greeterHost: env.GREETER_HOST || "127.0.0.1",
     greeterPort,
     greeterUrl: env.GREETER_URL || undefined,
+    proxyUrl,
   };
 }
 

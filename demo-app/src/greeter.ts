@@ -3,5 +3,5 @@ import { configOrExit, startLoggedGreeter } from "./launch.js";
 import { stopOnSignal } from "./shutdown.js";
 
 const greeter = await startLoggedGreeter(configOrExit());
-console.log(`Greeter (native gRPC, h2c) listening on ${greeter.url}; Ctrl-C stops`);
 stopOnSignal(() => greeter.close());
+console.log(`Greeter (native gRPC, h2c) listening on ${greeter.url}; Ctrl-C stops`);

@@ -27,13 +27,14 @@ const web = await startWebServer({
   return exitWith(listenFailure(error));
 });
 
-console.log(`Greeter demo: http://localhost:${web.port}`);
-console.log(`(proxying gRPC-Web to the greeter at ${upstream}; Ctrl-C stops)`);
-if (config.adminPort !== undefined) console.log(`Health: http://localhost:${config.adminPort}/healthz`);
+// Stops cleanly from the moment it says it serves.
 stopOnSignal(async () => {
   await web.close();
   await greeter?.close();
 });
+console.log(`Greeter demo: http://localhost:${web.port}`);
+console.log(`(proxying gRPC-Web to the greeter at ${upstream}; Ctrl-C stops)`);
+if (config.adminPort !== undefined) console.log(`Health: http://localhost:${config.adminPort}/healthz`);
 
 function listenFailure(error: unknown): string {
   const { code, port, message } = error as NodeJS.ErrnoException & { port?: number };

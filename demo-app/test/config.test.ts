@@ -10,10 +10,11 @@ test("by default the demo is on localhost:8080 and starts its own greeter on 127
     greeterHost: "127.0.0.1",
     greeterPort: 50051,
     greeterUrl: undefined,
+    proxyUrl: undefined,
   });
 });
 
-test("PORT, HOST, ADMIN_PORT, GREETER_PORT, GREETER_HOST and GREETER_URL override the defaults", () => {
+test("PORT, HOST, ADMIN_PORT, GREETER_PORT, GREETER_HOST, GREETER_URL and PROXY_URL override the defaults", () => {
   const env = {
     PORT: "9000",
     ADMIN_PORT: "9090",
@@ -21,6 +22,7 @@ test("PORT, HOST, ADMIN_PORT, GREETER_PORT, GREETER_HOST and GREETER_URL overrid
     GREETER_PORT: "0",
     GREETER_HOST: "::1",
     GREETER_URL: "http://greeter:50051",
+    PROXY_URL: "http://localhost:8081",
   };
   assert.deepEqual(demoConfig(env), {
     host: "0.0.0.0",
@@ -29,6 +31,7 @@ test("PORT, HOST, ADMIN_PORT, GREETER_PORT, GREETER_HOST and GREETER_URL overrid
     greeterHost: "::1",
     greeterPort: 0,
     greeterUrl: "http://greeter:50051",
+    proxyUrl: "http://localhost:8081",
   });
 });
 
@@ -42,4 +45,10 @@ test("a bad port is an error naming the variable", () => {
     assert.ok(result instanceof Error);
     assert.equal(result.message, `${name} must be a port number from 0 to 65535, got "${value}"`);
   }
+});
+
+test("a PROXY_URL that is not a URL is an error naming it", () => {
+  const config = demoConfig({ PROXY_URL: "localhost:8081" });
+  assert.ok(config instanceof Error);
+  assert.match(config.message, /^PROXY_URL must be a URL/);
 });

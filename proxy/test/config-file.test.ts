@@ -223,7 +223,7 @@ describe("config file: with the CLI", () => {
   });
 
   test("the docs' example bridge.yaml files are valid", () => {
-    const examples = ["../../README.md", "../../docs/settings.md"].flatMap((doc) => {
+    const examples = ["../../README.md", "../../docs/proxy.md", "../../docs/settings.md"].flatMap((doc) => {
       const text = readFileSync(new URL(doc, import.meta.url), "utf8");
       return [...text.matchAll(/```yaml\n(# bridge\.yaml\n[\s\S]*?)```/g)].map((match) => match[1] ?? "");
     });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { execForm, last, parseDockerfile } from "../../test/support/dockerfile.js";
 import { parseCli } from "../src/cli/arguments.js";
 import { USAGE } from "../src/cli/usage.js";
 import { buildAdminServer, ProxyOps } from "../src/index.js";
@@ -140,5 +141,27 @@ describe("deploy/kubernetes", () => {
     assert.equal(mount.subPath, undefined);
     const volume = pod.volumes.find((v: Manifest) => v.name === "tls");
     assert.ok(volume.secret.secretName);
+  });
+
+  test("the Deployment runs proxy/Dockerfile's image as it is built: tag, command, ports, user, config path", () => {
+    const stages = parseDockerfile(readFileSync(new URL("../Dockerfile", import.meta.url), "utf8"));
+    const image = stages.at(-1);
+    assert.ok(image);
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    assert.equal(container.image, `${NAME}:${version}`);
+    assert.deepEqual(execForm(last(image, "ENTRYPOINT") ?? ""), ["node", "proxy/dist/cli.js"]);
+    assert.deepEqual(container.command, undefined, "the image's entry point, not another");
+    assert.deepEqual(
+      container.args,
+      execForm(last(image, "CMD") ?? ""),
+      "args are the image's default command",
+    );
+    const exposed = (last(image, "EXPOSE") ?? "").split(/\s+/).map(Number).sort();
+    assert.deepEqual(exposed, container.ports.map((p: Manifest) => p.containerPort).sort());
+    const [uid, gid] = (last(image, "USER") ?? "").split(":").map(Number);
+    assert.equal(uid, pod.securityContext.runAsUser);
+    assert.ok(pod.securityContext.runAsNonRoot && uid !== 0 && gid !== 0, "non-root, numerically");
+    assert.ok(/^HEALTHCHECK .*CMD \[/.test(`HEALTHCHECK ${last(image, "HEALTHCHECK")}`), "a HEALTHCHECK");
+    for (const stage of stages) assert.equal(stage.base, "node:22-slim");
   });
 });

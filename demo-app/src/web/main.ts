@@ -6,8 +6,10 @@ import { ResultView } from "./result-view.js";
 // Set by the bundler: "" when the page is served by the proxy itself (same origin, no CORS), or the
 // proxy's address when a dev server serves the page from another origin.
 declare const PROXY_URL: string;
+// Set by the server of the page alone (page-server.ts), when the proxy runs apart.
+const proxyMeta = document.querySelector<HTMLMetaElement>('meta[name="grpc-web-proxy"]');
 
-const calls = greeterCalls(PROXY_URL || location.origin);
+const calls = greeterCalls(PROXY_URL || proxyMeta?.content || location.origin);
 const form = new RequestForm();
 const view = new ResultView();
 let running: AbortController | undefined;
