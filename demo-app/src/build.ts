@@ -1,5 +1,6 @@
 // `npm run build -w demo-app`: dist/ holds exactly what runs, each server entry point bundled into one file
 // (the workspace packages and other dependencies stay imports), and the page in dist/web.
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -27,6 +28,9 @@ export async function buildEntryPoints(outDir: string): Promise<void> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildEntryPoints(join(builtPageDir, ".."));
+  const dist = join(builtPageDir, "..");
+  // An earlier build's files (an older layout's entry points) must not stay behind as programs nobody ships.
+  rmSync(dist, { recursive: true, force: true });
+  await buildEntryPoints(dist);
   await bundlePage({ outDir: builtPageDir });
 }
