@@ -7,6 +7,7 @@ import { listenOn, PortError } from "./cli/ports.js";
 import { superviseWorkers } from "./cli/workers.js";
 import { buildAdminServer } from "./ops/admin.js";
 import { drainAndClose } from "./ops/drain.js";
+import { defaultLogFormat, loggerOptions } from "./ops/log-format.js";
 import { ProxyOps } from "./ops/ops.js";
 import { buildServer } from "./plugin/build.js";
 
@@ -49,7 +50,7 @@ async function serve(config: CliConfig): Promise<void> {
   const app = await buildServer({
     ...config.proxy,
     ops,
-    logger: { level: config.logLevel, stream: bufferedStdout() },
+    logger: await loggerOptions(config.logFormat ?? defaultLogFormat(), config.logLevel, bufferedStdout()),
   });
   const admin = config.admin && buildAdminServer(ops, app.log);
   // The admin port first: when either port is taken, neither serves, and the public one never said it listens.

@@ -21,7 +21,7 @@ const SLOW_READERS = 10;
 /** A request head for `path`; `extra` header lines are added as they are. */
 function head(path: string, contentLength: number, extra: readonly string[] = [], text = false): Buffer {
   const type = text ? "application/grpc-web-text" : "application/grpc-web+proto";
-  const lines = [`POST ${path} HTTP/1.1`, "Host: proxy.test", `Content-Type: ${type}`, ...extra];
+  const lines = [`POST ${path} HTTP/1.1`, "Host: localhost", `Content-Type: ${type}`, ...extra];
   return Buffer.from(`${[...lines, `Content-Length: ${contentLength}`].join("\r\n")}\r\n\r\n`, "latin1");
 }
 
@@ -47,7 +47,7 @@ const stages: readonly Stage[] = [
   {
     name: "halfway through the request headers",
     before: async (connection) => {
-      connection.send(Buffer.from(`POST ${SAY_HELLO} HTTP/1.1\r\nHost: proxy.test\r\nContent-Ty`, "latin1"));
+      connection.send(Buffer.from(`POST ${SAY_HELLO} HTTP/1.1\r\nHost: localhost\r\nContent-Ty`, "latin1"));
       await new Promise((resolve) => setTimeout(resolve, 50));
     },
     backendSees: "nothing",

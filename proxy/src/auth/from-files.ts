@@ -12,6 +12,10 @@ export interface BearerAuthFiles {
   readonly jwtKeyFile?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+  /** Accept a JWT without exp. */
+  readonly jwtAllowNoExpiry?: boolean;
+  /** Leeway for exp, nbf and iat; default 30 s. */
+  readonly jwtClockSkewMs?: number;
 }
 
 /** A bearer file that cannot be used, and which of the files it is. */
@@ -26,7 +30,7 @@ export class BearerFileError extends TypeError {
 
 /** The interceptor the files describe, or undefined when no file is given. Read once, at start-up. */
 export function bearerAuthFromFiles(files: BearerAuthFiles): CallInterceptor | undefined {
-  const { tokensFile, jwtKeyFile, jwtIssuer, jwtAudience } = files;
+  const { tokensFile, jwtKeyFile, jwtIssuer, jwtAudience, jwtAllowNoExpiry, jwtClockSkewMs } = files;
   if (tokensFile === undefined && jwtKeyFile === undefined) {
     if (jwtIssuer !== undefined || jwtAudience !== undefined) {
       throw new TypeError("a JWT issuer or audience needs the JWT key file too");
@@ -40,6 +44,8 @@ export function bearerAuthFromFiles(files: BearerAuthFiles): CallInterceptor | u
         key: readVerificationKey(jwtKeyFile),
         ...(jwtIssuer !== undefined && { issuer: jwtIssuer }),
         ...(jwtAudience !== undefined && { audience: jwtAudience }),
+        ...(jwtAllowNoExpiry === true && { allowNoExpiry: true }),
+        ...(jwtClockSkewMs !== undefined && { clockToleranceSeconds: jwtClockSkewMs / 1000 }),
       },
     }),
   });

@@ -41,6 +41,14 @@ export interface CallLimits {
   readonly streamIdleTimeoutMs: number | undefined;
 }
 
+/** What crosses the proxy besides metadata: set once for the plugin, shared by its calls. */
+export interface HeaderPolicy {
+  /** Keep the client's forwarding headers (a proxy of the operator's is in front). */
+  readonly trustForwarded: boolean;
+  /** Let a backend's set-cookie through to the browser. */
+  readonly passSetCookie: boolean;
+}
+
 /** Told once, when a call has ended. */
 export interface CallObserver {
   callEnded(outcome: CallOutcome): void;
@@ -57,6 +65,7 @@ export interface CallRequest {
   /** How the browser reached the proxy, for x-forwarded-proto. */
   readonly clientProtocol: "http" | "https";
   readonly limits: CallLimits;
+  readonly headerPolicy: HeaderPolicy;
   /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with a refusal. */
   readonly interception?: Promise<Refusal | undefined>;
   readonly observer?: CallObserver;
@@ -227,7 +236,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   // ---- proxy → backend
 
   #send(): void {
-    const { headers, path, contentType, clientAddress, clientProtocol } = this.#request;
+    const { headers, path, contentType, clientAddress, clientProtocol, headerPolicy } = this.#request;
     let timeout: string | undefined;
     if (this.#deadline !== undefined) timeout = encodeGrpcTimeout(this.#deadline - performance.now());
     const outgoing = upstreamRequestHeaders(headers, {
@@ -237,6 +246,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       timeout,
       clientAddress,
       clientProtocol,
+      trustForwarded: headerPolicy.trustForwarded,
     });
     this.#state = "upstream";
     try {
@@ -277,7 +287,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     this.#state = "streaming";
-    this.#browser.sendHeaders(responseMetadata(headers));
+    this.#browser.sendHeaders(responseMetadata(headers, this.#request.headerPolicy.passSetCookie));
   }
 
   upstreamData(chunk: Buffer): void {
@@ -374,11 +384,14 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     const browser = this.#browser;
     switch (ending.kind) {
       case "trailers":
-        browser.finish(responseMetadata(ending.trailers));
+        browser.finish(responseMetadata(ending.trailers, this.#request.headerPolicy.passSetCookie));
         this.#report(Number(ending.trailers["grpc-status"]), BACKEND);
         return;
       case "trailers_only":
-        browser.trailersOnly(responseMetadata(ending.headers), false);
+        browser.trailersOnly(
+          responseMetadata(ending.headers, this.#request.headerPolicy.passSetCookie),
+          false,
+        );
         this.#report(Number(ending.headers["grpc-status"]), BACKEND);
         return;
       case "error": {

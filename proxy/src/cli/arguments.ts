@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { BearerFileError, bearerAuthFromFiles } from "../auth/from-files.js";
+import type { LogFormat } from "../ops/log-format.js";
 import type { ServerOptions } from "../plugin/build.js";
 import type { CallInterceptor } from "../plugin/interceptors.js";
 import { type ConfigFileValues, loadConfigFile } from "../settings/config-file.js";
@@ -18,6 +19,8 @@ import { USAGE } from "./usage.js";
 
 export interface CliConfig extends HostPort {
   readonly logLevel: LogLevel;
+  /** undefined: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat | undefined;
   /** Where /healthz, /readyz and /metrics are served; undefined: nowhere. */
   readonly admin: HostPort | undefined;
   /** How long calls in flight may run on after SIGTERM/SIGINT. */
@@ -144,6 +147,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
   const config: CliConfig = {
     ...address,
     logLevel: value("logLevel") as LogLevel,
+    logFormat: value("logFormat"),
     admin,
     drainTimeoutMs: value("drainTimeout") as number,
     workers: value("workers") as number,
@@ -235,7 +239,13 @@ function bearerInterceptor(
   try {
     return bearerAuthFromFiles({
       ...(tokensFile !== undefined && { tokensFile }),
-      ...(jwtKeyFile !== undefined && { jwtKeyFile, jwtIssuer, jwtAudience }),
+      ...(jwtKeyFile !== undefined && {
+        jwtKeyFile,
+        jwtIssuer,
+        jwtAudience,
+        jwtAllowNoExpiry: value("authJwtAllowNoExpiry") === true,
+        jwtClockSkewMs: value("authJwtClockSkew"),
+      }),
     });
   } catch (error) {
     if (!(error instanceof BearerFileError)) throw error;

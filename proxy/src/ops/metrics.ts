@@ -5,6 +5,7 @@ import { CallSeries } from "./call-series.js";
 
 /** Why the proxy answered a request itself instead of calling the backend. */
 export const REJECT_REASONS = [
+  "host",
   "cors",
   "content_type",
   "route",

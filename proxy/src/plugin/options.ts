@@ -1,3 +1,4 @@
+import type { HeaderPolicy } from "../call/bridged-call.js";
 import type { ProxyOps } from "../ops/ops.js";
 import { optionProblems, optionValue, throwIfProblems } from "../settings/option-check.js";
 import type { ConfigProblem } from "../settings/problems.js";
@@ -14,6 +15,12 @@ import type { CallLimitOptions } from "./limits.js";
 export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
+  /** Names the proxy answers to in Host or `:authority`; default: loopback names when listening on loopback only. */
+  readonly publicHosts?: readonly string[];
+  /** Keep the forwarding headers clients send; default false: replaced with what the proxy saw. */
+  readonly trustForwarded?: boolean;
+  /** Let a backend's set-cookie through; default false. */
+  readonly passSetCookie?: boolean;
   /** Clamp for the client's `grpc-timeout`, e.g. "30s"; default: no clamp. */
   readonly maxTimeout?: string;
   /** Largest request message accepted, in bytes; default 4 MiB, as gRPC's own default. */
@@ -46,6 +53,9 @@ export interface ResolvedOptions {
   /** The upstreams, and which calls go to which. */
   readonly routing: RoutingPlan;
   readonly allowedOrigins: readonly string[];
+  /** undefined: the default, decided once the server listens. */
+  readonly publicHosts: readonly string[] | undefined;
+  readonly headerPolicy: HeaderPolicy;
   readonly maxTimeoutMs: number | undefined;
   readonly maxMessageBytes: number;
 }
@@ -62,6 +72,11 @@ export function resolveOptions(options: GrpcWebProxyOptions): ResolvedOptions {
   return {
     routing: routing as RoutingPlan,
     allowedOrigins: optionValue(options, "allowedOrigins") ?? [],
+    publicHosts: optionValue(options, "publicHosts"),
+    headerPolicy: {
+      trustForwarded: optionValue(options, "trustForwarded") === true,
+      passSetCookie: optionValue(options, "passSetCookie") === true,
+    },
     maxTimeoutMs: optionValue(options, "maxTimeout"),
     maxMessageBytes: optionValue(options, "maxMessageBytes") as number,
   };

@@ -17,6 +17,7 @@ import { CorsPolicy, type OriginVerdict } from "./cors.js";
 import { interceptorChain } from "./interceptors.js";
 import { CallAdmission, resolveCallLimits } from "./limits.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
+import { defaultPublicHosts, PublicHosts } from "./public-hosts.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
 const GRPC_PATH = "/:service/:method";
@@ -26,6 +27,9 @@ const VALID_PATH = /^\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
 const CORS: CallCause = { kind: "cors" };
 const ROUTE: CallCause = { kind: "route" };
 const DRAINING: CallCause = { kind: "draining" };
+const TWO_HOSTS = Symbol("two Host headers");
+/** How much of a browser-chosen value (an Origin, a Host) goes into one log line. */
+const LOGGED_VALUE_LIMIT = 256;
 
 /**
  * The gRPC-Web proxy as a Fastify plugin. Register it without fastify-plugin's
@@ -60,6 +64,45 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     ops.addUpstream(upstream, healthCheckService),
   );
 
+  let publicHosts = new PublicHosts(settings.publicHosts ?? []);
+  if (settings.publicHosts === undefined) {
+    // The default depends on where the server listens, known only once it does.
+    fastify.addHook("onListen", async () => {
+      publicHosts = new PublicHosts(
+        defaultPublicHosts(
+          fastify.addresses().map((bound) => (typeof bound === "string" ? bound : bound.address)),
+        ),
+      );
+      if (publicHosts.any) fastify.log.warn(ANY_HOST_WARNING);
+    });
+  }
+
+  /** Answers a request that names two hosts (400) or a host the proxy does not answer to (421); true if it did. */
+  function refusedHost(request: FastifyRequest, res: ServerResponse): boolean {
+    const req = request.raw;
+    const host = hostOf(req);
+    if (host === TWO_HOSTS) {
+      ops.metrics.rejected("host");
+      res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("two Host headers\n");
+      return true;
+    }
+    const verdict = publicHosts.check(host);
+    if (verdict.allowed) return false;
+    ops.metrics.rejected("host");
+    const shown = verdict.host.slice(0, LOGGED_VALUE_LIMIT);
+    request.log.warn(
+      { host: shown },
+      `refused a request for host ${shown}: add it with --public-host (publicHosts)`,
+    );
+    res
+      .writeHead(421, {
+        "content-type": "text/plain",
+        ...(req.httpVersionMajor === 1 && { connection: "close" }),
+      })
+      .end(`this proxy does not answer to host ${shown}\n`);
+    return true;
+  }
+
   fastify.addHook("onClose", async () => {
     for (const remove of removeUpstreams) remove();
     await Promise.all(upstreams.map(({ upstream }) => upstream.close()));
@@ -73,7 +116,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     if (error.statusCode === 415) {
       ops.metrics.rejected("content_type");
       const req = request.raw;
-      setHostFromAuthority(req);
+      if (refusedHost(request, reply.raw)) return;
       unsupportedMediaType(req, reply.raw, cors.check(req.headers, isSecure(req)));
       return;
     }
@@ -95,7 +138,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   function preflight(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     const { raw: req } = request;
-    setHostFromAuthority(req);
+    if (refusedHost(request, reply.raw)) return;
     const verdict = cors.check(req.headers, isSecure(req));
     if (!verdict.allowed) {
       ops.metrics.rejected("cors");
@@ -112,7 +155,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     reply.hijack();
     const { raw: req } = request;
     const res = reply.raw;
-    setHostFromAuthority(req);
+    if (refusedHost(request, res)) return;
     const secure = isSecure(req);
     const verdict = cors.check(req.headers, secure);
     const contentType = parseWebContentType(req.headers["content-type"]);
@@ -145,6 +188,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
         clientAddress: req.socket.remoteAddress,
         clientProtocol: secure ? "https" : "http",
         limits,
+        headerPolicy: settings.headerPolicy,
         ...(intercept && { interception: intercept(request, path) }),
         observer: tracked,
       },
@@ -188,9 +232,22 @@ function refusalOf(
   return undefined;
 }
 
-/** HTTP/2 has `:authority` where HTTP/1.1 has Host (RFC 9113 §8.3.1); CORS and x-forwarded-host read Host. */
-function setHostFromAuthority(req: IncomingMessage): void {
-  if (req.httpVersionMajor === 2) req.headers.host ??= req.headers[":authority"] as string | undefined;
+/**
+ * HTTP/2 names the host in `:authority` (RFC 9113 §8.3.1), which wins over a `host` header; CORS and
+ * x-forwarded-host read Host. Undefined when the request names two hosts (RFC 9112 §3.2: answer 400).
+ */
+function hostOf(req: IncomingMessage): string | undefined | typeof TWO_HOSTS {
+  if (req.httpVersionMajor === 2) {
+    const authority = req.headers[":authority"] as string | undefined;
+    if (authority !== undefined) req.headers.host = authority;
+    return req.headers.host;
+  }
+  // Node keeps the first of two Host headers; the raw list shows the second.
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2)
+    if ((raw[i] as string).length === 4 && /^host$/i.test(raw[i] as string)) hosts++;
+  return hosts > 1 ? TWO_HOSTS : req.headers.host;
 }
 
 function isSecure(req: IncomingMessage): boolean {
@@ -217,8 +274,14 @@ function unsupportedMediaType(req: IncomingMessage, res: ServerResponse, verdict
 }
 
 function logRejectedOrigin(request: FastifyRequest, origin: string): void {
+  // A browser chooses its Origin's length: a line of the log must not be the attacker's to size.
+  const shown = origin.slice(0, LOGGED_VALUE_LIMIT);
   request.log.warn(
-    { origin },
-    `rejected a call from origin ${origin}: allow it with --allowed-origin ${origin} (or allowedOrigins)`,
+    { origin: shown },
+    `rejected a call from origin ${shown}: allow it with --allowed-origin ${shown} (or allowedOrigins)`,
   );
 }
+
+const ANY_HOST_WARNING =
+  "publicHosts is empty and the proxy listens beyond loopback: it answers to any Host, so a page on a DNS-rebinding " +
+  "domain can call through it; name the hosts it serves with --public-host (publicHosts)";

@@ -2,6 +2,8 @@
 // plugin option's name), kind of value, default and help. The CLI's parser, the environment reader, the config
 // file's schema, the plugin's option check, --help and docs/settings.md are all made from these rows.
 // A new setting is a new row here and the code that uses its value; nothing else.
+
+import { LOG_FORMATS } from "../ops/log-format.js";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
@@ -14,8 +16,10 @@ import {
   duration,
   file,
   healthService,
+  hostNames,
   hostPort,
   logLevel,
+  oneOf,
   origins,
   text,
   upstreamUrl,
@@ -98,6 +102,33 @@ export const SETTINGS = {
     takenBy: "plugin",
     repeated: true,
   }),
+  publicHosts: setting({
+    flag: "public-host",
+    env: "GRPC_WEB_BRIDGE_PUBLIC_HOSTS",
+    arg: "NAME",
+    kind: hostNames,
+    unset:
+      "loopback names (localhost, *.localhost, 127.0.0.1, ::1) when listening on loopback only; else any name, with a warning at start",
+    help: "a name the proxy answers to in Host (or :authority), against DNS rebinding: a name, an IP address or *.suffix; repeat the flag (the environment variable is comma-separated, the file's key a list); others get 421",
+    takenBy: "plugin",
+    repeated: true,
+  }),
+  trustForwarded: setting({
+    flag: "trust-forwarded-headers",
+    env: "GRPC_WEB_BRIDGE_TRUST_FORWARDED_HEADERS",
+    kind: boolean,
+    default: false,
+    help: "keep the x-forwarded-*, forwarded, via and x-real-ip headers clients send (append to x-forwarded-for), for a proxy of your own in front; otherwise they are replaced with what this proxy saw",
+    takenBy: "plugin",
+  }),
+  passSetCookie: setting({
+    flag: "pass-set-cookie",
+    env: "GRPC_WEB_BRIDGE_PASS_SET_COOKIE",
+    kind: boolean,
+    default: false,
+    help: "let a backend's set-cookie through to the browser (never exposed to cross-origin scripts); a backend's access-control-* never pass",
+    takenBy: "plugin",
+  }),
   maxTimeout: setting({
     flag: "max-timeout",
     env: "GRPC_WEB_BRIDGE_MAX_TIMEOUT",
@@ -123,6 +154,15 @@ export const SETTINGS = {
     kind: logLevel,
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
+    takenBy: "cli",
+  }),
+  logFormat: setting({
+    flag: "log-format",
+    env: "GRPC_WEB_BRIDGE_LOG_FORMAT",
+    arg: "FORMAT",
+    kind: oneOf(LOG_FORMATS),
+    unset: "pretty when stdout is a terminal, json otherwise",
+    help: "json (a JSON line for collectors) or pretty (one readable line per call, pino-pretty)",
     takenBy: "cli",
   }),
   adminListen: setting({
@@ -299,6 +339,23 @@ export const SETTINGS = {
     kind: text,
     unset: "any",
     help: "the aud the JWT must carry; needs --auth-jwt-key",
+    takenBy: "cli",
+  }),
+  authJwtAllowNoExpiry: setting({
+    flag: "auth-jwt-allow-no-expiry",
+    env: "GRPC_WEB_BRIDGE_AUTH_JWT_ALLOW_NO_EXPIRY",
+    kind: boolean,
+    default: false,
+    help: "accept a JWT without exp, which is valid for ever once leaked; needs --auth-jwt-key",
+    takenBy: "cli",
+  }),
+  authJwtClockSkew: setting({
+    flag: "auth-jwt-clock-skew",
+    env: "GRPC_WEB_BRIDGE_AUTH_JWT_CLOCK_SKEW",
+    arg: "DURATION",
+    kind: duration("none"),
+    default: 30_000,
+    help: "leeway for a JWT's exp, nbf and iat against this machine's clock; needs --auth-jwt-key",
     takenBy: "cli",
   }),
   maxResponseMessageBytes: setting({

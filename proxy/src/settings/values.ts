@@ -133,6 +133,37 @@ export const origins: ValueKind<readonly string[]> = {
   show: (list) => list.join(", "),
 };
 
+/** Host names the proxy answers to: a name, an IP address or `*.suffix`; the environment's are comma-separated. */
+export const hostNames: ValueKind<readonly string[]> = {
+  fromText: (text) =>
+    text
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
+  check(value) {
+    if (!Array.isArray(value)) return bad(`expected a list of host names, got ${got(value)}`);
+    for (const name of value) {
+      if (!(typeof name === "string" && /^(\*\.)?[\w.-]+$|^\[?[\da-f:.]+\]?$/i.test(name))) {
+        return bad(`expected a host name, an IP address or *.suffix, without a port, got ${got(name)}`);
+      }
+    }
+    return ok(value as string[]);
+  },
+  show: (list) => list.join(", "),
+};
+
+/** One of a few words. */
+export function oneOf<const T extends string>(words: readonly T[]): ValueKind<T> {
+  return {
+    fromText: same,
+    check: (value) =>
+      (words as readonly unknown[]).includes(value)
+        ? ok(value as T)
+        : bad(`expected ${words.join(" or ")}, got ${got(value)}`),
+    show: String,
+  };
+}
+
 /** A grpc.health.v1 service name; "server" is the whole server, which the protocol calls "" (also taken). */
 export const healthService: ValueKind<string> = {
   fromText: same,

@@ -164,6 +164,7 @@ export function startCall(request: Partial<Omit<CallRequest, "observer">> = {}) 
       clientAddress: "127.0.0.1",
       clientProtocol: "http",
       limits: LIMITS,
+      headerPolicy: { trustForwarded: false, passSetCookie: false },
       ...request,
       observer: {
         callEnded(o) {

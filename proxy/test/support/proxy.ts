@@ -1,11 +1,18 @@
 import type { FastifyInstance } from "fastify";
 import { buildServer, type ServerOptions } from "../../src/index.js";
+import { LOOPBACK_HOSTS } from "../../src/plugin/public-hosts.js";
 
 export interface RunningProxy {
   readonly app: FastifyInstance;
   readonly url: string;
   close(): Promise<void>;
 }
+
+/**
+ * The names a test proxy answers to: loopback ones, and proxy.test, the Host that raw-HTTP tests and the
+ * malformed-input corpus send.
+ */
+export const TEST_PUBLIC_HOSTS = [...LOOPBACK_HOSTS, "proxy.test"];
 
 /** The proxy on a free loopback port, quiet unless PROXY_LOG is set. */
 export async function startProxy(
@@ -14,6 +21,7 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const app = await buildServer({
     logger: process.env.PROXY_LOG ? { level: "debug" } : false,
+    publicHosts: TEST_PUBLIC_HOSTS,
     ...options,
     upstream,
   });
