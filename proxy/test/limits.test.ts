@@ -201,7 +201,7 @@ describe("limits", () => {
     const { proxy, stillServes } = await setUp({ headersTimeout: "200ms" });
     const { reply, ms } = await rawExchange(
       proxy,
-      `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web\r\n`,
+      `POST ${PATH} HTTP/1.1\r\nhost: proxy.test\r\ncontent-type: application/grpc-web\r\n`,
     );
     assert.match(reply, /^HTTP\/1\.1 408 /);
     assert.match(reply, new RegExp(`grpc-status: ${Code.DEADLINE_EXCEEDED}\r\n`));
@@ -213,7 +213,7 @@ describe("limits", () => {
     const { proxy, seen, stillServes } = await setUp({ requestTimeout: "300ms", headersTimeout: "300ms" });
     const { reply } = await rawExchange(
       proxy,
-      `POST ${PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web\r\ncontent-length: 50\r\n\r\n\0\0\0`,
+      `POST ${PATH} HTTP/1.1\r\nhost: proxy.test\r\ncontent-type: application/grpc-web\r\ncontent-length: 50\r\n\r\n\0\0\0`,
     );
     assert.match(reply, /^HTTP\/1\.1 408 /);
     assert.equal(seen.length, 0);

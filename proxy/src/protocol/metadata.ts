@@ -58,7 +58,7 @@ const NOT_FORWARDED_UPSTREAM: ReadonlySet<string> = new Set([
 ]);
 
 /** Headers by which proxies in front tell where a request came from; believed only from a trusted client. */
-const FORWARDING: ReadonlySet<string> = new Set([
+export const FORWARDING_HEADERS: ReadonlySet<string> = new Set([
   "forwarded",
   "via",
   "x-real-ip",
@@ -121,7 +121,7 @@ export function upstreamRequestHeaders(
   const trusted = ctx.trustForwarded === true;
   for (const name of Object.keys(incoming)) {
     if (NOT_FORWARDED_UPSTREAM.has(name) || listed?.has(name) || !GRPC_METADATA_NAME.test(name)) continue;
-    if (!trusted && FORWARDING.has(name)) continue;
+    if (!trusted && FORWARDING_HEADERS.has(name)) continue;
     const value = incoming[name];
     if (value !== undefined) headers[name] = value;
   }

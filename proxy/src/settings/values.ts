@@ -114,13 +114,16 @@ export const upstreamUrl: ValueKind<string | URL> = {
   show: String,
 };
 
+/** A list as a flag's or environment variable's text gives it: comma-separated, blanks dropped. */
+const commaList = (text: string): string[] =>
+  text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 /** Browser origins: '*' or scheme://host[:port]; the environment's are comma-separated. */
 export const origins: ValueKind<readonly string[]> = {
-  fromText: (text) =>
-    text
-      .split(",")
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+  fromText: commaList,
   check(value) {
     if (!Array.isArray(value)) return bad(`expected a list of origins, got ${got(value)}`);
     for (const origin of value) {
@@ -135,11 +138,7 @@ export const origins: ValueKind<readonly string[]> = {
 
 /** Host names the proxy answers to: a name, an IP address or `*.suffix`; the environment's are comma-separated. */
 export const hostNames: ValueKind<readonly string[]> = {
-  fromText: (text) =>
-    text
-      .split(",")
-      .map((name) => name.trim())
-      .filter(Boolean),
+  fromText: commaList,
   check(value) {
     if (!Array.isArray(value)) return bad(`expected a list of host names, got ${got(value)}`);
     for (const name of value) {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { FORWARDING_HEADERS } from "../metadata.js";
 import { Code, GrpcError } from "../status.js";
 
 const HTAB = 0x09;
@@ -91,23 +92,11 @@ const SET_BY_THE_BROWSER: ReadonlySet<string> = new Set([
 ]);
 const SET_BY_THE_BROWSER_PREFIXES = ["proxy-", "sec-"];
 
-/** What proxies in front write about where a request came from: only the upgrade request can carry these (and
- *  the proxy believes them only from a trusted client, as for any call); a page's first message never can. */
-const FORWARDING: ReadonlySet<string> = new Set([
-  "forwarded",
-  "x-real-ip",
-  "x-forwarded-for",
-  "x-forwarded-host",
-  "x-forwarded-proto",
-  "x-forwarded-port",
-  "x-forwarded-prefix",
-]);
-
 /** The handshake's own fields (key, version, protocol, extensions): they describe the WebSocket, not the call. */
 const WEBSOCKET_HANDSHAKE_PREFIX = "sec-websocket-";
 
 function pageMaySet(name: string): boolean {
-  if (SET_BY_THE_BROWSER.has(name) || FORWARDING.has(name)) return false;
+  if (SET_BY_THE_BROWSER.has(name) || FORWARDING_HEADERS.has(name)) return false;
   return !SET_BY_THE_BROWSER_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
