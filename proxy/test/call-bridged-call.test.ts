@@ -101,6 +101,16 @@ describe("a bridged call, hook by hook", () => {
     assert.equal((await outcome).code, Code.INVALID_ARGUMENT);
   });
 
+  test("a deadline that has passed already (grpc-timeout: 0n): DEADLINE_EXCEEDED at once, nothing sent", async () => {
+    const { browser, upstream, outcome } = startCall({ headers: { "grpc-timeout": "0n" } });
+    const result = await outcome;
+    assert.equal(result.code, Code.DEADLINE_EXCEEDED);
+    assert.deepEqual(result.cause, { kind: "deadline" });
+    assert.equal(result.forwarded, false);
+    assert.equal(upstream.sent.length, 0);
+    assert.equal(browser.last?.kind, "trailersOnly");
+  });
+
   test("deadline before the first byte: DEADLINE_EXCEEDED Trailers-Only, the stream cancelled", async () => {
     const { browser, upstream, outcome } = sentCall({ headers: { "grpc-timeout": "1m" } });
     assert.equal(

@@ -171,6 +171,11 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     const timeoutMs = effectiveTimeout(requested ?? limits.defaultTimeoutMs, limits.maxTimeoutMs);
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      // Passed already (grpc-timeout: 0n): the backend must never see a call nobody waits for.
+      BridgedCall.#deadlinePassed(this, timeoutMs);
+      return;
+    }
     if (timeoutMs !== undefined) {
       this.#deadline = performance.now() + timeoutMs;
       this.#deadlineTimer = setTimeout(BridgedCall.#deadlinePassed, timeoutMs, this, timeoutMs);
