@@ -34,6 +34,27 @@ async function withCaller<T>(
   }
 }
 
+/** Runs `streams` server streams of 1,000 × 1 KiB on `setup` and checks every reply arrived verified. */
+async function verifiedStreams(setup: Running, { streams, text }: { streams: number; text: boolean }) {
+  const shape = { replies: 1000, replyBytes: 1024 };
+  const result = await withCaller(
+    { origin: setup.origin, protocol: setup.spec.protocol, connections: streams, text },
+    (caller) =>
+      runStreams(
+        caller,
+        {
+          path: paths.serverStream,
+          requestFrame: helloRequestFrame(streamName(shape)),
+          expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
+          concurrency: streams,
+        },
+        noMeter,
+      ),
+  );
+  assert.equal(result.firstFailure, undefined);
+  assert.equal(result.messages, streams * shape.replies);
+}
+
 describe("bench harness", () => {
   const ids = ["A", "R", "D"] as const;
   const running = new Map<(typeof ids)[number], Running>();
@@ -69,46 +90,12 @@ describe("bench harness", () => {
     });
 
     it(`${id}: a server stream delivers and verifies every reply`, async () => {
-      const setup = setupOf(id);
-      const shape = { replies: 1000, replyBytes: 1024 };
-      const result = await withCaller(
-        { origin: setup.origin, protocol: setup.spec.protocol, connections: 2 },
-        (caller) =>
-          runStreams(
-            caller,
-            {
-              path: paths.serverStream,
-              requestFrame: helloRequestFrame(streamName(shape)),
-              expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
-              concurrency: 2,
-            },
-            noMeter,
-          ),
-      );
-      assert.equal(result.firstFailure, undefined);
-      assert.equal(result.messages, 2 * shape.replies);
+      await verifiedStreams(setupOf(id), { streams: 2, text: false });
     });
   }
 
   it("R: a grpc-web-text stream delivers and verifies every reply", async () => {
-    const setup = setupOf("R");
-    const shape = { replies: 1000, replyBytes: 1024 };
-    const result = await withCaller(
-      { origin: setup.origin, protocol: "grpc-web", connections: 1, text: true },
-      (caller) =>
-        runStreams(
-          caller,
-          {
-            path: paths.serverStream,
-            requestFrame: helloRequestFrame(streamName(shape)),
-            expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
-            concurrency: 1,
-          },
-          noMeter,
-        ),
-    );
-    assert.equal(result.firstFailure, undefined);
-    assert.equal(result.messages, shape.replies);
+    await verifiedStreams(setupOf("R"), { streams: 1, text: true });
   });
 
   for (const id of ["A", "R"] as const) {

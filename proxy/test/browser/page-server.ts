@@ -24,7 +24,14 @@ export interface PageServer {
 
 /** Bundles every page script in memory and serves each as `/<name>.html` + `/<name>.js`. */
 export async function startPageServer(): Promise<PageServer> {
-  const files = await bundlePages();
+  const { origin, close } = await serveFiles(await bundlePages());
+  return { origin, url: (name) => `${origin}/${name}.html`, close };
+}
+
+/** Serves `files` by path from a loopback origin of their own, uncached. */
+export async function serveFiles(
+  files: ReadonlyMap<string, ServedFile>,
+): Promise<{ origin: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     const file = files.get(request.url ?? "");
     if (!file) {
@@ -35,10 +42,8 @@ export async function startPageServer(): Promise<PageServer> {
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    origin,
-    url: (name) => `${origin}/${name}.html`,
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async close() {
       server.closeAllConnections();
       server.close();
@@ -47,7 +52,7 @@ export async function startPageServer(): Promise<PageServer> {
   };
 }
 
-interface ServedFile {
+export interface ServedFile {
   type: string;
   body: string;
 }

@@ -1,12 +1,10 @@
 // Serves the WebSocket page script (improbable-websocket-page.ts) from its own loopback origin, so that its calls
 // are cross-origin as in a real deployment and carry that Origin to the upgrade. page-server.ts does the same for
 // the HTTP clients' pages; this one stays separate only until the proxy speaks WebSocket and the page joins those.
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
+import { type ServedFile, serveFiles } from "./page-server.js";
 import type {
   WebSocketCallOutcome,
   WebSocketCallRequest,
@@ -32,7 +30,7 @@ export async function startWebSocketPageServer(): Promise<WebSocketPageServer> {
   });
   const script = result.outputFiles[0]?.text;
   if (script === undefined) throw new Error("esbuild produced no bundle for the WebSocket page");
-  const files = new Map([
+  const files = new Map<string, ServedFile>([
     ["/page.js", { type: "text/javascript", body: script }],
     [
       "/page.html",
@@ -42,26 +40,8 @@ export async function startWebSocketPageServer(): Promise<WebSocketPageServer> {
       },
     ],
   ]);
-  const server = createServer((request, response) => {
-    const file = files.get(request.url ?? "");
-    if (!file) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { "content-type": file.type, "cache-control": "no-store" }).end(file.body);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    origin,
-    url: `${origin}/page.html`,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  const { origin, close } = await serveFiles(files);
+  return { origin, url: `${origin}/page.html`, close };
 }
 
 /** Loads the page in a fresh tab and waits until its script is ready. */
