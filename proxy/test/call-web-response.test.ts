@@ -46,6 +46,7 @@ describe("WebResponse, the browser side over HTTP/1.1", () => {
       const web = new WebResponse(req, res, { text: false, suffix: "+proto" }, {}, "req-1");
       const listener: BrowserListener = {
         requestData: (chunk) => seen.push(`data ${chunk.length}`),
+        requestFailed: () => assert.fail("over HTTP the call reads the body itself"),
         requestEnd: () => {
           seen.push("end");
           web.sendHeaders([["x-meta", "m"]]);
@@ -141,7 +142,13 @@ describe("WebResponse, the browser side over HTTP/1.1", () => {
     });
     handle = (req, res) => {
       const web = new WebResponse(req, res, { text: false, suffix: "" }, {}, "req-6");
-      web.listen({ requestData: listening, requestEnd() {}, browserGone: gone, browserDrained() {} });
+      web.listen({
+        requestData: listening,
+        requestEnd() {},
+        requestFailed() {},
+        browserGone: gone,
+        browserDrained() {},
+      });
     };
     const req = http.request(url, { method: "POST", agent: false });
     req.on("error", () => {});

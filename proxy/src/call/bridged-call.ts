@@ -20,10 +20,12 @@ import {
 import {
   type BrowserListener,
   type BrowserSide,
+  type StreamingBrowserSide,
   statusMetadata,
   type UpstreamListener,
   type UpstreamSide,
 } from "./ports.js";
+import { StreamedRequest } from "./streamed-request.js";
 
 /** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
 const NON_GRPC_BODY_LIMIT = 1024;
@@ -73,7 +75,7 @@ export interface CallRequest {
 
 /** Where a call is; each hook acts only in the states it belongs to. */
 export type CallState =
-  /** The request body is arriving; the interceptors may be deciding meanwhile. */
+  /** The request body is arriving; the interceptors may be deciding meanwhile. A streamed request waits here only for them. */
   | "reading"
   /** The body has ended; the interceptors have not decided yet. */
   | "intercepting"
@@ -114,15 +116,19 @@ interface NonGrpcReply {
 
 /**
  * One gRPC-Web call translated to one native gRPC call, driven by its two sides' hooks: the
- * browser's (`BrowserListener`) and the backend's (`UpstreamListener`). The request body is read
- * whole first — over fetch it is a single message, checked frame by frame before it is buffered —
- * so a stream the backend never saw can be sent again and a bad body never reaches the backend.
- * The response streams through frame by frame.
+ * browser's (`BrowserListener`) and the backend's (`UpstreamListener`). Over fetch the request body
+ * is read whole first — a single message, checked frame by frame before it is buffered — so a
+ * stream the backend never saw can be sent again and a bad body never reaches the backend. A
+ * browser side whose request streams (a WebSocket) has it forwarded as it arrives
+ * (`StreamedRequest`) once the interceptors let the call through. The response streams through
+ * frame by frame.
  */
 export class BridgedCall implements BrowserListener, UpstreamListener {
   readonly #request: CallRequest;
-  readonly #browser: BrowserSide;
+  readonly #browser: BrowserSide | StreamingBrowserSide;
   readonly #upstream: UpstreamSide;
+  /** Set when the browser side streams its request; the body reader is then unused. */
+  readonly #streamed: StreamedRequest | undefined;
   readonly #reader: RequestBodyReader;
   readonly #decoder: Base64Decoder | undefined;
   readonly #tracker: FrameBoundaryTracker;
@@ -144,10 +150,11 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   #paused = false;
   #bytesOut = 0;
 
-  constructor(request: CallRequest, browser: BrowserSide, upstream: UpstreamSide) {
+  constructor(request: CallRequest, browser: BrowserSide | StreamingBrowserSide, upstream: UpstreamSide) {
     this.#request = request;
     this.#browser = browser;
     this.#upstream = upstream;
+    this.#streamed = browser.requestStreams ? new StreamedRequest(browser, upstream) : undefined;
     const { headers, limits } = request;
     const encoding = headers["grpc-encoding"];
     this.#reader = new RequestBodyReader({
@@ -185,12 +192,20 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     if (interception) {
       this.#interception = interception;
       void interception.then((refusal) => this.intercepted(refusal));
+    } else if (this.#streamed) {
+      this.#send();
     }
   }
 
   // ---- browser → proxy
 
   requestData(chunk: Buffer): void {
+    if (this.#streamed) {
+      if (this.#state === "done") return;
+      this.#idleTimer?.refresh();
+      this.#streamed.push(chunk);
+      return;
+    }
     if (this.#state !== "reading") return;
     this.#idleTimer?.refresh();
     const bytes = this.#decoder ? this.#decoder.push(chunk) : chunk;
@@ -203,6 +218,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   }
 
   requestEnd(): void {
+    if (this.#streamed) {
+      if (this.#state !== "done") this.#streamed.end();
+      return;
+    }
     if (this.#state !== "reading") return;
     // Nothing more comes from the browser: a bad body is answered on a connection that can be kept.
     this.#state = "intercepting";
@@ -220,6 +239,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     if (!this.#interception) this.#send();
   }
 
+  requestFailed(error: GrpcError): void {
+    if (this.#state !== "done") this.end({ kind: "error", error, cause: requestBodyCause(error) });
+  }
+
   browserGone(): void {
     if (this.#state !== "done") this.end({ kind: "client_gone" });
   }
@@ -235,7 +258,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     if (this.#state === "done") return;
     this.#interception = undefined;
     if (refusal) this.end({ kind: "error", error: refusal.error, cause: refusal.cause });
-    else if (this.#state === "intercepting") this.#send();
+    else if (this.#state === "intercepting" || this.#streamed) this.#send();
   }
 
   // ---- proxy → backend
@@ -255,7 +278,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     });
     this.#state = "upstream";
     try {
-      this.#upstream.send(outgoing, this.#body as Buffer, this);
+      this.#upstream.send(outgoing, this.#streamed ? undefined : (this.#body as Buffer), this);
     } catch (error) {
       // An upstream with no address says so; node:http2 checks header names and values before sending.
       this.end(
@@ -270,6 +293,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     this.#attempts++;
+    this.#streamed?.opened();
   }
 
   // ---- backend → proxy → browser
@@ -322,6 +346,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     this.#trailers = trailers;
   }
 
+  upstreamDrained(): void {
+    if (this.#state !== "done") this.#streamed?.drained();
+  }
+
   upstreamClosed(): void {
     const state = this.#state;
     if (state !== "upstream" && state !== "streaming" && state !== "non_grpc") return;
@@ -344,7 +372,12 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       });
       return;
     }
-    if (state === "upstream" && this.#attempts < MAX_ATTEMPTS && this.#upstream.neverSent) {
+    if (
+      state === "upstream" &&
+      this.#attempts < MAX_ATTEMPTS &&
+      this.#upstream.neverSent &&
+      (this.#streamed?.resendable ?? true)
+    ) {
       // The backend never saw this call (refused, past a GOAWAY, or its connection never came up):
       // safe to send again, to another address when the upstream has one.
       this.#send();
@@ -422,7 +455,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       code,
       cause,
       forwarded,
-      bytesIn: forwarded ? (this.#body?.length ?? 0) : 0,
+      bytesIn: forwarded ? (this.#streamed?.bytes ?? this.#body?.length ?? 0) : 0,
       bytesOut: this.#bytesOut,
       messagesOut: this.#tracker.frames,
       respondedAt: this.#respondedAt,

@@ -6,10 +6,13 @@ export type Metadata = Array<[string, string]>;
 
 /**
  * The browser's half of a call, as the call drives it. `WebResponse` is the one for a gRPC-Web
- * request over HTTP/1.1 or HTTP/2; another transport (a WebSocket) would be another. Its request
- * bytes and its going away come back through the `BrowserListener` it is given.
+ * request over HTTP/1.1 or HTTP/2, whose body the call reads whole; `WebSocketSide` streams its
+ * request (`StreamingBrowserSide`). Its request bytes and its going away come back through the
+ * `BrowserListener` it is given.
  */
 export interface BrowserSide {
+  /** True for a side whose request streams: then it is a `StreamingBrowserSide`. */
+  readonly requestStreams?: false;
   /** Starts passing the request's events to `listener`. */
   listen(listener: BrowserListener): void;
   /** True once response headers went out: a status can then only follow the messages. */
@@ -29,10 +32,23 @@ export interface BrowserSide {
   cut(): void;
 }
 
+/**
+ * A browser side whose request is a stream of messages the call forwards as they arrive (client
+ * and bidi streaming), frames already checked by its own protocol reader. The call pauses its
+ * reading while the backend is not keeping up.
+ */
+export interface StreamingBrowserSide extends Omit<BrowserSide, "requestStreams"> {
+  readonly requestStreams: true;
+  pauseRequest(): void;
+  resumeRequest(): void;
+}
+
 /** What the browser's side tells the call. */
 export interface BrowserListener {
   requestData(chunk: Buffer): void;
   requestEnd(): void;
+  /** The browser's request broke its protocol (a streaming side's reader refused it): the call ends with `error`. */
+  requestFailed(error: GrpcError): void;
   /** The browser's response closed before the call ended it. */
   browserGone(): void;
   /** The browser caught up after `write` returned false. */
@@ -47,11 +63,16 @@ export interface UpstreamSide {
   /** `:authority` of the call. */
   readonly authority: string;
   /**
-   * Opens a stream with `headers`, sends `body` and half-closes. Called again after a stream the
-   * backend never saw (`neverSent`), it sends elsewhere when it can. Throws a GrpcError when there
-   * is nowhere to send the call.
+   * Opens a stream with `headers`, sends `body` and half-closes; without a body the request stays
+   * open for `write` and `endRequest`. Called again after a stream the backend never saw
+   * (`neverSent`), it sends elsewhere when it can. Throws a GrpcError when there is nowhere to send
+   * the call.
    */
-  send(headers: OutgoingHttpHeaders, body: Buffer, listener: UpstreamListener): void;
+  send(headers: OutgoingHttpHeaders, body: Buffer | undefined, listener: UpstreamListener): void;
+  /** Request bytes on a stream sent without a body; false when the backend is not keeping up (wait for `upstreamDrained`). */
+  write(chunk: Buffer): boolean;
+  /** Half-closes a stream sent without a body (END_STREAM); the response keeps flowing. */
+  endRequest(): void;
   /** Stops reading response DATA (the browser is not keeping up), and goes on again. */
   pause(): void;
   resume(): void;
@@ -68,6 +89,8 @@ export interface UpstreamListener {
   upstreamHeaders(headers: IncomingHttpHeaders, endStream: boolean): void;
   upstreamData(chunk: Buffer): void;
   upstreamTrailers(trailers: IncomingHttpHeaders): void;
+  /** The backend caught up after `write` returned false. */
+  upstreamDrained(): void;
   /** The stream closed: every ending is decided here, when trailers and reset code are both known. */
   upstreamClosed(): void;
 }

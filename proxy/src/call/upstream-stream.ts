@@ -45,7 +45,7 @@ export class UpstreamStream implements UpstreamSide {
     return stream !== undefined && (stream.pending || stream.rstCode === NGHTTP2_REFUSED_STREAM);
   }
 
-  send(headers: OutgoingHttpHeaders, body: Buffer, listener: UpstreamListener): void {
+  send(headers: OutgoingHttpHeaders, body: Buffer | undefined, listener: UpstreamListener): void {
     // On a retry, #stream is the stream that failed: the upstream sends this one elsewhere if it can.
     const stream = this.#upstream.request(headers, this.#stream) as ListenedStream;
     this.#stream = stream;
@@ -56,7 +56,22 @@ export class UpstreamStream implements UpstreamSide {
     stream.once("trailers", onTrailers);
     stream.once("error", onError);
     stream.once("close", onClose);
-    stream.end(body);
+    if (body !== undefined) {
+      stream.end(body);
+      return;
+    }
+    stream.on("drain", onDrain);
+    // A backend may end the call before the browser finished sending (bidi): the stream closes only
+    // once both halves have, and every ending waits for 'close'.
+    stream.once("end", endRequest);
+  }
+
+  write(chunk: Buffer): boolean {
+    return (this.#stream as ListenedStream).write(chunk);
+  }
+
+  endRequest(): void {
+    (this.#stream as ListenedStream).end();
   }
 
   pause(): void {
@@ -104,6 +119,14 @@ function onData(this: ListenedStream, chunk: Buffer): void {
 
 function onTrailers(this: ListenedStream, trailers: IncomingHttpHeaders): void {
   this[LISTENER].upstreamTrailers(trailers);
+}
+
+function onDrain(this: ListenedStream): void {
+  this[LISTENER].upstreamDrained();
+}
+
+function endRequest(this: ListenedStream): void {
+  if (!this.writableEnded && !this.destroyed) this.end();
 }
 
 function onError(this: ListenedStream, error: Error): void {

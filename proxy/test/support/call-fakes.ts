@@ -70,10 +70,30 @@ export class FakeBrowser implements BrowserSide {
   }
 }
 
+/** A browser side whose request streams, as a WebSocket's does: records whether the call paused its reading. */
+export class FakeStreamingBrowser extends FakeBrowser {
+  readonly requestStreams = true;
+  paused = false;
+
+  pauseRequest(): void {
+    this.paused = true;
+  }
+
+  resumeRequest(): void {
+    this.paused = false;
+  }
+}
+
 /** An upstream side that records the streams the call sends and lets the test play the backend. */
 export class FakeUpstream implements UpstreamSide {
   readonly authority = "backend.test:50051";
-  readonly sent: { headers: OutgoingHttpHeaders; body: Buffer }[] = [];
+  /** The streams sent; `body` undefined for a streamed request, whose bytes `written` records. */
+  readonly sent: { headers: OutgoingHttpHeaders; body: Buffer | undefined }[] = [];
+  /** What `write` got, per stream sent without a body, and whether `endRequest` followed. */
+  readonly written: Buffer[] = [];
+  requestEnded = false;
+  /** `write` returns this: false plays a backend that is not keeping up. */
+  keepingUp = true;
   listener: UpstreamListener | undefined;
   paused = false;
   cancels = 0;
@@ -82,10 +102,20 @@ export class FakeUpstream implements UpstreamSide {
   refuseWith: Error | undefined;
   failureCode: number = Code.UNAVAILABLE;
 
-  send(headers: OutgoingHttpHeaders, body: Buffer, listener: UpstreamListener): void {
+  send(headers: OutgoingHttpHeaders, body: Buffer | undefined, listener: UpstreamListener): void {
     if (this.refuseWith) throw this.refuseWith;
     this.sent.push({ headers, body });
     this.listener = listener;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.requestEnded) throw new Error("a write after endRequest");
+    this.written.push(Buffer.from(chunk));
+    return this.keepingUp;
+  }
+
+  endRequest(): void {
+    this.requestEnded = true;
   }
 
   pause(): void {
@@ -122,6 +152,11 @@ export class FakeUpstream implements UpstreamSide {
     this.#listening().upstreamClosed();
   }
 
+  drained(): void {
+    this.keepingUp = true;
+    this.#listening().upstreamDrained();
+  }
+
   #listening(): UpstreamListener {
     if (!this.listener) throw new Error("no stream was sent");
     return this.listener;
@@ -148,8 +183,10 @@ export function frame(payload: string | Buffer, flags = 0): Buffer {
 }
 
 /** A call wired to a fake browser and a fake upstream, started; `outcome` resolves when it ends. */
-export function startCall(request: Partial<Omit<CallRequest, "observer">> = {}) {
-  const browser = new FakeBrowser();
+export function startCall<Browser extends FakeBrowser = FakeBrowser>(
+  request: Partial<Omit<CallRequest, "observer">> = {},
+  browser: Browser = new FakeBrowser() as Browser,
+) {
   const upstream = new FakeUpstream();
   const outcomes: CallOutcome[] = [];
   let ended: (outcome: CallOutcome) => void = () => {};
