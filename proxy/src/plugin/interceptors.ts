@@ -72,8 +72,15 @@ export class RequestMetadata {
   }
 }
 
-/** Runs the interceptors of one call in order; the first refusal wins, and names its interceptor. */
-export type InterceptorChain = (request: FastifyRequest, method: string) => Promise<Refusal | undefined>;
+/**
+ * Runs the interceptors of one call in order; the first refusal wins, and names its interceptor. `headers` are the
+ * call's request headers, the request's own unless the call has others (a WebSocket call's come from its first message).
+ */
+export type InterceptorChain = (
+  request: FastifyRequest,
+  method: string,
+  headers?: IncomingHttpHeaders,
+) => Promise<Refusal | undefined>;
 
 /** The interceptors as one step, or undefined when there are none: then calls pay nothing for them. */
 export function interceptorChain(
@@ -82,10 +89,10 @@ export function interceptorChain(
   if (interceptors.length === 0) return undefined;
   const chain = [...interceptors];
   const causes = chain.map(interceptorCause);
-  return async (request, method) => {
+  return async (request, method, headers = request.raw.headers) => {
     const call: InterceptedCall = {
       method,
-      metadata: new RequestMetadata(request.raw.headers),
+      metadata: new RequestMetadata(headers),
       clientAddress: request.raw.socket.remoteAddress,
       log: request.log,
     };

@@ -7,12 +7,13 @@ import { planRouting, type RoutingOptions, type RoutingPlan } from "../upstream/
 import type { UpstreamTlsOptions } from "../upstream/tls.js";
 import type { CallInterceptor } from "./interceptors.js";
 import type { CallLimitOptions } from "./limits.js";
+import type { WebSocketOptions } from "./websocket.js";
 
 /**
  * Options of the Fastify plugin: the config file's keys, with the same values (durations as text like "30s"),
  * plus the few that are code. docs/settings.md lists each setting with its default.
  */
-export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
+export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions, WebSocketOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
   /** Names the proxy answers to in Host or `:authority`; default: loopback names when listening on loopback only. */

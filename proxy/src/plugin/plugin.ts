@@ -18,11 +18,13 @@ import { interceptorChain } from "./interceptors.js";
 import { CallAdmission, resolveCallLimits } from "./limits.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
 import { defaultPublicHosts, PublicHosts } from "./public-hosts.js";
+import { isUpgrade, routeUpgrades, WebSocketCalls } from "./websocket.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
 const GRPC_PATH = "/:service/:method";
 /** The same with a dotted (package-qualified) service, for answering other HTTP methods with 405. */
 const QUALIFIED_GRPC_PATH = "/:service(^\\w+\\.[\\w.]+$)/:method";
+const QUALIFIED_SERVICE = /^\w+\.[\w.]+$/;
 const VALID_PATH = /^\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
 const CORS: CallCause = { kind: "cors" };
 const ROUTE: CallCause = { kind: "route" };
@@ -103,7 +105,26 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     return true;
   }
 
+  const websocket = new WebSocketCalls({
+    options,
+    ops,
+    cors,
+    admission,
+    intercept,
+    limits,
+    headerPolicy: settings.headerPolicy,
+    maxHeaderBytes: callLimits.maxHeaderBytes,
+    refusedHost,
+    rejectedOrigin: logRejectedOrigin,
+    route: (verdict, path) => {
+      const target = routes.lookup(path);
+      return refusalOf(verdict, path, target, ops.draining) ?? (target as Upstream);
+    },
+  });
+  routeUpgrades(fastify);
+
   fastify.addHook("onClose", async () => {
+    websocket.close();
     for (const remove of removeUpstreams) remove();
     await Promise.all(upstreams.map(({ upstream }) => upstream.close()));
   });
@@ -127,13 +148,26 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   fastify.route({ method: "OPTIONS", url: GRPC_PATH, handler: preflight });
   fastify.route({ method: "POST", url: GRPC_PATH, handler: call });
   fastify.route({
-    method: ["GET", "HEAD", "PUT", "DELETE", "PATCH"],
-    url: QUALIFIED_GRPC_PATH,
-    handler: (_request, reply) => {
-      ops.metrics.rejected("route");
-      return reply.code(405).header("allow", "POST, OPTIONS").send("gRPC-Web calls are POSTs\n");
+    method: "GET",
+    url: GRPC_PATH,
+    exposeHeadRoute: false,
+    handler: (request, reply) => {
+      const { raw: req } = request;
+      if (isUpgrade(req)) websocket.call(request, reply, pathOf(req.url ?? ""), isSecure(req));
+      else if (QUALIFIED_SERVICE.test((request.params as { service: string }).service)) notAPost(reply);
+      else reply.callNotFound();
     },
   });
+  fastify.route({
+    method: ["HEAD", "PUT", "DELETE", "PATCH"],
+    url: QUALIFIED_GRPC_PATH,
+    handler: (_request, reply) => notAPost(reply),
+  });
+
+  function notAPost(reply: FastifyReply): FastifyReply {
+    ops.metrics.rejected("route");
+    return reply.code(405).header("allow", "POST, OPTIONS").send("gRPC-Web calls are POSTs\n");
+  }
 
   function preflight(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();

@@ -1,0 +1,219 @@
+import { type IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type WebSocket, WebSocketServer } from "ws";
+import { BridgedCall, type CallLimits, type HeaderPolicy } from "../call/bridged-call.js";
+import type { Refusal } from "../call/outcome.js";
+import { UpstreamStream } from "../call/upstream-stream.js";
+import { WebSocketSide } from "../call/websocket-side.js";
+import type { ProxyOps } from "../ops/ops.js";
+import { requestIdFor } from "../ops/request-id.js";
+import { Code, GrpcError } from "../protocol/status.js";
+import { callHeaders } from "../protocol/websocket/header-lines.js";
+import { GRPC_WEBSOCKETS, selectSubprotocol } from "../protocol/websocket/subprotocol.js";
+import { optionValue } from "../settings/option-check.js";
+import type { Upstream } from "../upstream/upstream.js";
+import type { CorsPolicy, OriginVerdict } from "./cors.js";
+import type { InterceptorChain } from "./interceptors.js";
+import type { CallAdmission } from "./limits.js";
+
+/** The plugin options of WebSocket calls, as config keys name them. */
+export interface WebSocketOptions {
+  /** How long a WebSocket call has to send its request metadata, e.g. "10s"; default 10 s. */
+  readonly websocketFirstMessageTimeout?: string;
+  /** Ping a WebSocket call silent this long; "0" turns pings off. Default 30 s. */
+  readonly websocketPingInterval?: string;
+}
+
+/** The socket and first bytes of an upgrade request, kept on it while Fastify routes it. */
+const UPGRADE = Symbol("upgrade");
+type UpgradeRequest = IncomingMessage & { [UPGRADE]?: { socket: Duplex; head: Buffer } };
+/** Servers whose upgrades are routed through Fastify already: one listener however many plugins share a server. */
+const ROUTED = new WeakSet<object>();
+/** A control byte and one frame header before a request message's bytes. */
+const MESSAGE_OVERHEAD = 1 + 5;
+const SHUTTING_DOWN = new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down");
+
+/** What WebSocket calls share with HTTP calls: one policy for both, made once by the plugin. */
+export interface WebSocketCallsDeps {
+  readonly options: WebSocketOptions;
+  readonly ops: ProxyOps;
+  readonly cors: CorsPolicy;
+  readonly admission: CallAdmission;
+  readonly intercept: InterceptorChain | undefined;
+  readonly limits: CallLimits;
+  readonly headerPolicy: HeaderPolicy;
+  readonly maxHeaderBytes: number;
+  /** Answers a request for a host the proxy does not answer to; true if it did. */
+  refusedHost(request: FastifyRequest, res: ServerResponse): boolean;
+  /** Logs an origin refused. */
+  rejectedOrigin(request: FastifyRequest, origin: string): void;
+  /** The upstream of a call on `path`, or why the proxy answers it itself. */
+  route(verdict: OriginVerdict, path: string): Upstream | Refusal;
+}
+
+/**
+ * Routes a server's upgrade requests through Fastify like any other request, so a WebSocket call meets the same
+ * hooks, logger and request id as an HTTP one, and reaches the plugin's GET route of the method's path. A request no
+ * route takes is answered by Fastify (404) on the socket.
+ */
+export function routeUpgrades(fastify: FastifyInstance): void {
+  const server = fastify.server;
+  if (ROUTED.has(server)) return;
+  ROUTED.add(server);
+  server.on("upgrade", (req: UpgradeRequest, socket: Duplex, head: Buffer) => {
+    // Node took its own error listener off the socket with the upgrade.
+    socket.on("error", destroy);
+    req[UPGRADE] = { socket, head };
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    fastify.routing(req, res);
+  });
+}
+
+/** True when Fastify is routing an upgrade request. */
+export function isUpgrade(req: IncomingMessage): boolean {
+  return (req as UpgradeRequest)[UPGRADE] !== undefined;
+}
+
+/**
+ * gRPC calls over WebSocket (docs/websocket.md): the upgrade is checked like an HTTP call (host, origin) and refused
+ * before it when it must be; after it, every call goes through the same call core as an HTTP call, with a
+ * `WebSocketSide` as its browser side.
+ */
+export class WebSocketCalls {
+  readonly #deps: WebSocketCallsDeps;
+  readonly #server: WebSocketServer;
+  readonly #firstMessageTimeoutMs: number;
+  readonly #pingIntervalMs: number | undefined;
+  /** What ends each open socket when the plugin closes: its call's abort, or its side's refusal before one. */
+  readonly #open = new Set<() => void>();
+
+  constructor(deps: WebSocketCallsDeps) {
+    this.#deps = deps;
+    this.#firstMessageTimeoutMs = optionValue(deps.options, "websocketFirstMessageTimeout") as number;
+    const ping = optionValue(deps.options, "websocketPingInterval") as number;
+    this.#pingIntervalMs = ping === 0 ? undefined : ping;
+    this.#server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      // Costs memory per socket, and compressing secrets with attacker-chosen data is how CRIME reads them.
+      perMessageDeflate: false,
+      // A control byte and one frame of the largest allowed message always fit; nothing larger is buffered.
+      maxPayload: MESSAGE_OVERHEAD + deps.limits.maxMessageBytes,
+      handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
+    });
+  }
+
+  /** Ends every open socket: their calls with UNAVAILABLE, as a drain that ran out would. */
+  close(): void {
+    for (const end of [...this.#open]) end();
+    this.#open.clear();
+  }
+
+  /** The GET of a method's path with `Upgrade: websocket`. */
+  call(request: FastifyRequest, reply: FastifyReply, path: string, secure: boolean): void {
+    reply.hijack();
+    const deps = this.#deps;
+    const req = request.raw as UpgradeRequest;
+    const res = reply.raw;
+    const { socket, head } = req[UPGRADE] as { socket: Duplex; head: Buffer };
+    if (deps.refusedHost(request, res)) return;
+    if (selectSubprotocol(offeredProtocols(req.headers["sec-websocket-protocol"])) === undefined) {
+      deps.ops.metrics.rejected("content_type");
+      refuseUpgrade(res, 400, `a gRPC call over WebSocket needs the ${GRPC_WEBSOCKETS} subprotocol\n`);
+      return;
+    }
+    const verdict = deps.cors.check(req.headers, secure);
+    if (!verdict.allowed) {
+      // Not covered by CORS: without this check any page could call with the user's cookies.
+      deps.ops.metrics.rejected("cors");
+      deps.rejectedOrigin(request, verdict.origin);
+      refuseUpgrade(res, 403, `origin ${verdict.origin} is not allowed\n`);
+      return;
+    }
+    this.#server.handleUpgrade(req, socket, head, (ws) =>
+      this.#upgraded(request, res, ws, socket, path, verdict, secure),
+    );
+  }
+
+  #upgraded(
+    request: FastifyRequest,
+    res: ServerResponse,
+    ws: WebSocket,
+    socket: Duplex,
+    path: string,
+    verdict: OriginVerdict,
+    secure: boolean,
+  ): void {
+    const deps = this.#deps;
+    const { ops } = deps;
+    const req = request.raw;
+    const requestId = requestIdFor(req);
+    const routed = deps.route(verdict, path);
+    // A call counts against the limits from its upgrade to its socket's close.
+    const refusal = "error" in routed ? routed : deps.admission.admit(req, res);
+    const upstream = routed as Upstream;
+    let end = () => side.refuse(SHUTTING_DOWN);
+    const side = new WebSocketSide(
+      ws,
+      socket,
+      {
+        limits: { maxMessageBytes: deps.limits.maxMessageBytes, maxMetadataBytes: deps.maxHeaderBytes },
+        firstMessageTimeoutMs: this.#firstMessageTimeoutMs,
+        pingIntervalMs: this.#pingIntervalMs,
+        goingAway: () => ops.draining,
+      },
+      {
+        metadata: (metadata, contentType) => {
+          const headers = callHeaders(req.headers, metadata);
+          // One id for the call: the one logged since the upgrade, whatever the first message says.
+          headers["x-request-id"] = requestId;
+          const tracked = ops.track(request, { requestId, path, upstream: upstream.name, text: false });
+          end = () => tracked.abort(SHUTTING_DOWN);
+          const call = new BridgedCall(
+            {
+              headers,
+              path,
+              contentType,
+              clientAddress: req.socket.remoteAddress,
+              clientProtocol: secure ? "https" : "http",
+              limits: deps.limits,
+              headerPolicy: deps.headerPolicy,
+              ...(deps.intercept && { interception: deps.intercept(request, path, headers) }),
+              observer: tracked,
+            },
+            side,
+            new UpstreamStream(upstream),
+          );
+          tracked.run(call);
+        },
+        refused: (refusal) => ops.refused(request, requestId, path, refusal),
+      },
+    );
+    if (refusal) {
+      // After the upgrade, so that the client can read the status.
+      side.refuse(refusal.error);
+      ops.refused(request, requestId, path, refusal);
+      return;
+    }
+    const ending = () => end();
+    this.#open.add(ending);
+    ws.once("close", () => this.#open.delete(ending));
+  }
+}
+
+/** `Sec-WebSocket-Protocol` is a comma-separated list, and may come more than once. */
+function offeredProtocols(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  return (Array.isArray(header) ? header.join(",") : header).split(",").map((value) => value.trim());
+}
+
+function refuseUpgrade(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain", connection: "close" }).end(text);
+}
+
+function destroy(this: Duplex): void {
+  this.destroy();
+}
