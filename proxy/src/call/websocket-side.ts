@@ -199,12 +199,14 @@ export class WebSocketSide implements StreamingBrowserSide {
     this.#ws.close(this.#closeCode ?? draining);
   }
 
-  /** Reads no more and stops the timers; false when that had happened already. */
+  /** Passes no more client messages on and stops the timers; false when that had happened already. */
   #stop(): boolean {
     if (this.#phase === "ended") return false;
     this.#phase = "ended";
     clearTimeout(this.#firstMessageTimer);
     clearTimeout(this.#pingTimer);
+    // A paused socket would never read the client's close frame, and the closing handshake would wait for ws's timeout.
+    this.#ws.resume();
     return true;
   }
 

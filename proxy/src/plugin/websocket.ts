@@ -68,6 +68,8 @@ export function routeUpgrades(fastify: FastifyInstance): void {
     req[UPGRADE] = { socket, head };
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
+    // An answer instead of the upgrade (a refusal, Fastify's 404) is the last thing on this connection.
+    res.once("finish", () => socket.end());
     fastify.routing(req, res);
   });
 }

@@ -36,6 +36,9 @@ import { requestMetadata } from "./request-metadata.js";
 const PROTO = fileURLToPath(new URL("grpc-testing.proto", import.meta.url));
 const BUF = fileURLToPath(new URL("../../../node_modules/.bin/buf", import.meta.url));
 
+/** How long grpc-js may take to report a client's reset after the request stream it ended. */
+const CANCEL_REPORT_MS = 20;
+
 /** The interop spec's echo keys: the server sends the first back as a response header, the second as a trailer. */
 export const ECHO_INITIAL = "x-grpc-test-echo-initial";
 export const ECHO_TRAILING = "x-grpc-test-echo-trailing-bin";
@@ -297,9 +300,9 @@ async function finish(
     call.emit("error", errorResponse(error, trailers));
     return;
   }
-  // A client's reset also ends the request stream, and grpc-js reports the cancel a tick after that end: wait for
-  // it, or a cancelled call would be recorded as finished.
-  await new Promise(setImmediate);
+  // A client's reset also ends the request stream, and grpc-js reports the cancel after that end (more than a tick
+  // later when a bidi call's request was still open): wait for it, or a cancelled call would be recorded as finished.
+  if (!signal.aborted) await sleep(CANCEL_REPORT_MS, undefined, { signal }).catch(() => {});
   if (signal.aborted) return;
   end("finished");
   call.end(trailers);

@@ -74,6 +74,8 @@ export async function openWebSocketCall(
       response.on("data", (chunk: Buffer) => body.push(chunk));
       response.on("end", () => {
         reject(new UpgradeRefused(response.statusCode ?? 0, Buffer.concat(body).toString()));
+        // There is no call to close: `terminate` reports the socket closed before it opened, which is expected.
+        closed.catch(() => {});
         socket.terminate();
       });
     });
