@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../testing/net.js";
 import { bearerAuth } from "../src/index.js";
+import { ProxyOps } from "../src/ops/ops.js";
 import { Code } from "../src/protocol/status.js";
 import { CloseCode } from "../src/protocol/websocket/close-code.js";
 import { GRPC_WEBSOCKETS } from "../src/protocol/websocket/subprotocol.js";
@@ -363,6 +364,65 @@ describe("WebSocket calls with auth and limits", () => {
       return result.trailers?.["grpc-status"] === "0" ? result : undefined;
     });
     assert.equal(third.closeCode, CloseCode.NORMAL);
+  });
+});
+
+describe("WebSocket calls: drain and pings", () => {
+  test("a drain ends a call in flight UNAVAILABLE with 1001; a call opened during it is refused the same way", async () => {
+    const ops = new ProxyOps({ processMetrics: false });
+    const draining = await startProxy(`http://127.0.0.1:${interop.port}`, { ops });
+    try {
+      const url = `${draining.url}${TEST_SERVICE}/FullDuplexCall`;
+      const inFlight = await open(url);
+      inFlight.sendMetadata(GRPC_WEB);
+      inFlight.sendMessage(streamingOutput([1]));
+      await waitForReplies(inFlight, 1);
+      const drained = ops.drain(200);
+      const late = await open(url);
+      const refused = await late.result;
+      assert.equal(refused.trailers?.["grpc-status"], String(Code.UNAVAILABLE));
+      assert.equal(refused.closeCode, CloseCode.GOING_AWAY);
+      assert.equal(await drained, 1, "the drain time ran out on the call in flight");
+      const ended = await inFlight.result;
+      assert.deepEqual(payloadSizes(ended.messages), [1]);
+      assert.equal(ended.trailers?.["grpc-status"], String(Code.UNAVAILABLE));
+      assert.equal(ended.closeCode, CloseCode.GOING_AWAY);
+    } finally {
+      await draining.close();
+    }
+  });
+
+  test("pings keep a quiet call open; a peer that stops answering them is cut off and its call cancelled", async () => {
+    const pinging = await startProxy(`http://127.0.0.1:${interop.port}`, { websocketPingInterval: "100ms" });
+    try {
+      const url = `${pinging.url}${TEST_SERVICE}/FullDuplexCall`;
+      const quiet = await open(url);
+      quiet.sendMetadata(GRPC_WEB);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      quiet.sendMessage(streamingOutput([3]));
+      await waitForReplies(quiet, 1);
+      quiet.finish();
+      assert.equal(
+        (await quiet.result).trailers?.["grpc-status"],
+        "0",
+        "answered pings: still open after 4 intervals",
+      );
+
+      const before = interopLog.observations.length;
+      const silent = await open(url, { autoPong: false });
+      silent.sendMetadata(GRPC_WEB);
+      silent.sendMessage(streamingOutput([1]));
+      await waitForReplies(silent, 1);
+      const result = await silent.result;
+      assert.equal(result.closeCode, 1006, "terminated without a close frame");
+      await waitFor(() =>
+        interopLog.observations
+          .slice(before)
+          .find((o) => o.method === "FullDuplexCall" && o.event === "cancelled"),
+      );
+    } finally {
+      await pinging.close();
+    }
   });
 });
 

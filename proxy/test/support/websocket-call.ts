@@ -53,6 +53,8 @@ export interface WebSocketCallOptions {
   readonly protocols?: readonly string[];
   /** More upgrade request headers (a browser would send cookies, for one). */
   readonly headers?: Record<string, string>;
+  /** Answer the server's pings, as browsers do; default true. False plays a peer that has gone silent. */
+  readonly autoPong?: boolean;
 }
 
 /** Opens a WebSocket to `url` (ws:// or http://, the method's path included); rejects with UpgradeRefused. */
@@ -64,6 +66,7 @@ export async function openWebSocketCall(
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     headers: options.headers,
     perMessageDeflate: false,
+    autoPong: options.autoPong ?? true,
   });
   const raw: Buffer[] = [];
   socket.on("message", (data: Buffer) => raw.push(Buffer.from(data)));
