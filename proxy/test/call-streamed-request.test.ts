@@ -7,6 +7,15 @@ import type { Refusal } from "../src/call/outcome.js";
 import { Code, GrpcError } from "../src/protocol/status.js";
 import { FakeStreamingBrowser, frame, GRPC_HEADERS, metadataValue, startCall } from "./support/call-fakes.js";
 
+/** The interceptors' verdict, to be given by the test. */
+function pendingInterception() {
+  let decide: (refusal: Refusal | undefined) => void = () => {};
+  const interception = new Promise<Refusal | undefined>((resolve) => {
+    decide = resolve;
+  });
+  return { interception, decide };
+}
+
 const streamedCall = (request: Parameters<typeof startCall>[0] = {}) =>
   startCall(request, new FakeStreamingBrowser());
 
@@ -43,10 +52,7 @@ describe("a call whose request streams", () => {
   });
 
   test("while the interceptors decide, messages are held and the browser paused; let through, they go up in order", async () => {
-    let decide: (refusal: Refusal | undefined) => void = () => {};
-    const interception = new Promise<Refusal | undefined>((resolve) => {
-      decide = resolve;
-    });
+    const { interception, decide } = pendingInterception();
     const { call, browser, upstream, listener } = streamedCall({ interception });
     listener.requestData(frame("early"));
     assert.equal(browser.paused, true);
@@ -63,10 +69,7 @@ describe("a call whose request streams", () => {
   });
 
   test("refused by an interceptor: held messages never go up; the status ends the call", async () => {
-    let decide: (refusal: Refusal | undefined) => void = () => {};
-    const interception = new Promise<Refusal | undefined>((resolve) => {
-      decide = resolve;
-    });
+    const { interception, decide } = pendingInterception();
     const { browser, upstream, listener, outcome } = streamedCall({ interception });
     listener.requestData(frame("secret"));
     decide({
