@@ -17,6 +17,9 @@ export interface Sizes {
   largeConnections: number;
   idleStreams: number;
   idleCycles: number;
+  /** WebSocket bidi calls at once, and the ping-pong round trips of each. */
+  websocketCalls: number;
+  websocketRoundTrips: number;
 }
 
 export interface Options {
@@ -45,6 +48,8 @@ const full: Sizes = {
   largeConnections: 4,
   idleStreams: 1000,
   idleCycles: 4,
+  websocketCalls: 16,
+  websocketRoundTrips: 5000,
 };
 
 const quick: Sizes = {
@@ -54,6 +59,7 @@ const quick: Sizes = {
   streamReplies: 50_000,
   concurrentStreamReplies: 5000,
   idleCycles: 3,
+  websocketRoundTrips: 1000,
 };
 
 const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,R,C,D] [--workloads unary,rate,...]

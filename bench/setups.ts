@@ -23,6 +23,8 @@ export interface SetupSpec {
   protocol: "grpc-web" | "grpc";
   /** Whether the front accepts application/grpc-web-text (connect-node does not). */
   text: boolean;
+  /** Whether the front takes gRPC calls over WebSocket (the grpc-websockets protocol). */
+  websocket: boolean;
 }
 
 export interface Running {
@@ -53,11 +55,29 @@ export interface StartOptions {
 export const DEFAULT_PROXY_CLI = fileURLToPath(new URL("../proxy/dist/cli.js", import.meta.url));
 
 export const specs: Record<SetupId, SetupSpec> = {
-  A: { id: "A", title: "A direct (connect-node gRPC-Web, no hop)", protocol: "grpc-web", text: false },
-  B: { id: "B", title: "B peer (@grpc-web/proxy)", protocol: "grpc-web", text: true },
-  R: { id: "R", title: "R bare pass-through (the floor)", protocol: "grpc-web", text: true },
-  C: { id: "C", title: "C ours (grpc-web-bridge)", protocol: "grpc-web", text: true },
-  D: { id: "D", title: "D native (gRPC straight to the backend)", protocol: "grpc", text: false },
+  A: {
+    id: "A",
+    title: "A direct (connect-node gRPC-Web, no hop)",
+    protocol: "grpc-web",
+    text: false,
+    websocket: false,
+  },
+  B: { id: "B", title: "B peer (@grpc-web/proxy)", protocol: "grpc-web", text: true, websocket: false },
+  R: {
+    id: "R",
+    title: "R bare pass-through (the floor)",
+    protocol: "grpc-web",
+    text: true,
+    websocket: false,
+  },
+  C: { id: "C", title: "C ours (grpc-web-bridge)", protocol: "grpc-web", text: true, websocket: true },
+  D: {
+    id: "D",
+    title: "D native (gRPC straight to the backend)",
+    protocol: "grpc",
+    text: false,
+    websocket: false,
+  },
 };
 
 /** Why a setup cannot run here, or undefined when it can. */

@@ -4,6 +4,7 @@ import { type Caller, createCaller } from "./load/callers.js";
 import { type IdleCycle, idleCycle, type Memory } from "./load/idle.js";
 import { runStreams, type StreamResult } from "./load/streams.js";
 import { closedLoop, fixedRate, type UnaryPlan, type UnaryResult } from "./load/unary.js";
+import { runWebSocketCalls, type WebSocketPlan } from "./load/websocket.js";
 import { meterWindow } from "./load/window.js";
 import type { Sizes } from "./options.js";
 import { collectGarbage } from "./procs/inspector.js";
@@ -134,6 +135,45 @@ export const workloads: Workload[] = [
     (spec) => spec.text,
   ),
   {
+    id: "ws-stream",
+    title: (s) =>
+      `1 server stream of ${count(s.streamReplies)} × ${s.streamReplyBytes} B over WebSocket (compare: stream)`,
+    applies: (spec) => spec.websocket,
+    metrics: perMessage,
+    run: (setup, s) => {
+      const shape = { replies: s.streamReplies, replyBytes: s.streamReplyBytes };
+      return overWebSocket(setup, s.streamReplyBytes, {
+        path: paths.serverStream,
+        requestFrame: helloRequestFrame(streamName(shape)),
+        expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
+        concurrency: 1,
+        requests: 1,
+        sending: "stream",
+      });
+    },
+  },
+  {
+    id: "ws-bidi",
+    title: (s) =>
+      `${s.websocketCalls} WebSocket bidi calls, ping-pong: ${count(s.websocketRoundTrips)} round trips each, one small message each way`,
+    applies: (spec) => spec.websocket,
+    metrics: [
+      { key: "perSecond", label: "round trips/s" },
+      { key: "frontCpuUs", label: "front CPU µs/round trip" },
+      { key: "backendCpuUs", label: "backend CPU µs/round trip" },
+      ...busy,
+    ],
+    run: (setup, s) =>
+      overWebSocket(setup, Number.NaN, {
+        path: paths.bidiStream,
+        requestFrame: helloRequestFrame("bench"),
+        expect: { payload: helloReplyPayload(unaryReply("bench")), messages: s.websocketRoundTrips },
+        concurrency: s.websocketCalls,
+        requests: s.websocketRoundTrips,
+        sending: "ping-pong",
+      }),
+  },
+  {
     id: "idle",
     title: (s) => `${count(s.idleStreams)} idle open server streams, ${s.idleCycles} open/close cycles`,
     applies: (spec) => spec.id !== "D",
@@ -238,6 +278,21 @@ async function stream(
     values: {
       perSecond: result.messages / seconds,
       mibPerSecond: (result.messages * s.streamReplyBytes) / MiB / seconds,
+      ...cpuUse(result.cpuUs, result.messages, result.elapsedMs),
+    },
+    failed: result.failed,
+    firstFailure: result.firstFailure,
+  };
+}
+
+/** Messages (replies) per second and per CPU µs of calls over WebSocket; `replyBytes` NaN when MiB/s means nothing. */
+async function overWebSocket(setup: Running, replyBytes: number, plan: WebSocketPlan): Promise<Measurement> {
+  const result = await runWebSocketCalls(setup.origin, plan, meterFor(setup));
+  const seconds = result.elapsedMs / 1000;
+  return {
+    values: {
+      perSecond: result.messages / seconds,
+      mibPerSecond: (result.messages * replyBytes) / MiB / seconds,
       ...cpuUse(result.cpuUs, result.messages, result.elapsedMs),
     },
     failed: result.failed,

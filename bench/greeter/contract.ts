@@ -31,4 +31,5 @@ export function streamReply(replyBytes: number): string {
 export const paths = {
   unary: "/helloworld.Greeter/SayHello",
   serverStream: "/helloworld.Greeter/SayHelloStreamReply",
+  bidiStream: "/helloworld.Greeter/SayHelloBidiStream",
 } as const;

@@ -1,0 +1,82 @@
+// gRPC over WebSocket load (the grpc-websockets protocol of improbable's client, docs/websocket.md), for the setups
+// that speak it: one call per socket, the metadata first, each request frame as a data message, then finished
+// sending. The first server message is the response headers (a 0x80 frame of its own); the rest are the gRPC-Web
+// response body, checked as over HTTP.
+import { once } from "node:events";
+import WebSocket from "ws";
+import type { CpuMeter } from "../procs/usage.js";
+import { TRAILER_FLAG } from "../wire/frames.js";
+import { type Expectation, ResponseCheck } from "../wire/response-check.js";
+import type { StreamResult } from "./streams.js";
+
+const METADATA = Buffer.from("content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n", "latin1");
+const DATA = Buffer.from([0]);
+const FINISHED = Buffer.from([1]);
+
+export interface WebSocketPlan {
+  path: string;
+  requestFrame: Buffer;
+  expect: Expectation;
+  /** Calls at once, each on its own socket. */
+  concurrency: number;
+  /** Requests per call: all sent at once ("stream"), or each after the previous reply ("ping-pong"). */
+  requests: number;
+  sending: "stream" | "ping-pong";
+}
+
+/** Runs `concurrency` calls of `plan` and meters them; counts the replies of the calls that verified. */
+export async function runWebSocketCalls(
+  origin: string,
+  plan: WebSocketPlan,
+  meter: CpuMeter,
+): Promise<StreamResult> {
+  const url = `${origin.replace(/^http/, "ws")}${plan.path}`;
+  const sockets = await Promise.all(Array.from({ length: plan.concurrency }, () => openSocket(url)));
+  const checks = sockets.map(() => new ResponseCheck(plan.expect));
+  meter.start();
+  const started = performance.now();
+  await Promise.all(sockets.map((socket, i) => call(socket, plan, checks[i] as ResponseCheck)));
+  const elapsedMs = performance.now() - started;
+  const cpuUs = meter.stop();
+  const verdicts = checks.map((check) => check.verdict());
+  const verified = checks.filter((_, i) => verdicts[i] === undefined);
+  return {
+    messages: verified.reduce((sum, check) => sum + check.messages, 0),
+    failed: checks.length - verified.length,
+    firstFailure: verdicts.find((verdict) => verdict !== undefined),
+    elapsedMs,
+    cpuUs,
+  };
+}
+
+async function openSocket(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, ["grpc-websockets"], { perMessageDeflate: false });
+  await once(socket, "open");
+  return socket;
+}
+
+async function call(socket: WebSocket, plan: WebSocketPlan, check: ResponseCheck): Promise<void> {
+  const closed = once(socket, "close");
+  let replied: () => void = () => {};
+  let headers = true;
+  socket.on("message", (data: Buffer) => {
+    if (headers) {
+      headers = false;
+      if (data[0] !== TRAILER_FLAG) check.failure ??= "the first server message is not the headers frame";
+      return;
+    }
+    check.push(data);
+    // Any reply, right or wrong, lets a ping-pong call go on: the check keeps the verdict.
+    replied();
+  });
+  const data = Buffer.concat([DATA, plan.requestFrame]);
+  socket.send(METADATA);
+  for (let i = 0; i < plan.requests; i++) {
+    const reply =
+      plan.sending === "ping-pong" ? new Promise<void>((resolve) => (replied = resolve)) : undefined;
+    socket.send(data);
+    if (reply) await Promise.race([reply, closed]);
+  }
+  socket.send(FINISHED);
+  await closed;
+}

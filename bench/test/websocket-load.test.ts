@@ -1,0 +1,63 @@
+// The WebSocket load generator against setup C (the proxy's CLI over the bench Greeter): verified calls count,
+// wrong ones never do. Needs the built CLI (`npm run build`), as the bench does.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { paths, streamName, streamReply, unaryReply } from "../greeter/contract.js";
+import { runWebSocketCalls, type WebSocketPlan } from "../load/websocket.js";
+import { CpuMeter } from "../procs/usage.js";
+import { DEFAULT_PROXY_CLI, type Running, start } from "../setups.js";
+import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
+
+const noMeter = new CpuMeter(new Map());
+const built = existsSync(DEFAULT_PROXY_CLI);
+
+describe("WebSocket load on setup C", { skip: built ? false : "the proxy is not built" }, () => {
+  let setup: Running;
+  before(async () => {
+    setup = await start("C", {
+      backend: "connect",
+      frontNodeFlags: [],
+      proxyCli: DEFAULT_PROXY_CLI,
+      proxyArgs: [],
+    });
+  });
+  after(() => setup?.stop());
+
+  const pingPong = (reply: string): WebSocketPlan => ({
+    path: paths.bidiStream,
+    requestFrame: helloRequestFrame("test"),
+    expect: { payload: helloReplyPayload(reply), messages: 50 },
+    concurrency: 3,
+    requests: 50,
+    sending: "ping-pong",
+  });
+
+  it("ping-pong bidi calls: every round trip verified, and a wrong reply never counts", async () => {
+    const good = await runWebSocketCalls(setup.origin, pingPong(unaryReply("test")), noMeter);
+    assert.equal(good.firstFailure, undefined);
+    assert.equal(good.messages, 150);
+    const bad = await runWebSocketCalls(setup.origin, pingPong("not the reply"), noMeter);
+    assert.equal(bad.messages, 0);
+    assert.equal(bad.failed, 3);
+    assert.equal(bad.firstFailure, "reply differs from the expected one");
+  });
+
+  it("a server stream over WebSocket delivers and verifies every reply", async () => {
+    const shape = { replies: 1000, replyBytes: 1024 };
+    const result = await runWebSocketCalls(
+      setup.origin,
+      {
+        path: paths.serverStream,
+        requestFrame: helloRequestFrame(streamName(shape)),
+        expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
+        concurrency: 2,
+        requests: 1,
+        sending: "stream",
+      },
+      noMeter,
+    );
+    assert.equal(result.firstFailure, undefined);
+    assert.equal(result.messages, 2 * shape.replies);
+  });
+});
