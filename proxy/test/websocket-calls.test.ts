@@ -3,6 +3,7 @@
 // interop TestService, the connect-node greeter and the grpcio greeter. Every method kind, ping-pong, half-close,
 // cancel and a vanished client reaching the backend, and each refusal docs/websocket.md lists.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../testing/net.js";
 import { bearerAuth } from "../src/index.js";
@@ -11,6 +12,7 @@ import { Code } from "../src/protocol/status.js";
 import { CloseCode } from "../src/protocol/websocket/close-code.js";
 import { GRPC_WEBSOCKETS } from "../src/protocol/websocket/subprotocol.js";
 import { type Backend, type BackendKind, startBackend } from "./support/backends.js";
+import { createTestCa } from "./support/certificates.js";
 import { frame } from "./support/chunks.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import {
@@ -364,6 +366,33 @@ describe("WebSocket calls with auth and limits", () => {
       return result.trailers?.["grpc-status"] === "0" ? result : undefined;
     });
     assert.equal(third.closeCode, CloseCode.NORMAL);
+  });
+});
+
+describe("WebSocket calls over TLS (wss://)", () => {
+  test("a TLS port takes the upgrade over HTTP/1.1 next to HTTP/2: a bidi call with a same-origin page", async () => {
+    const ca = createTestCa();
+    const files = ca.issue("proxy", "proxy", ["IP:127.0.0.1"]);
+    const secure = await startProxy(`http://127.0.0.1:${interop.port}`, { tls: files });
+    try {
+      const origin = secure.url.replace("http:", "https:");
+      const call = await open(`${origin}${TEST_SERVICE}/FullDuplexCall`, {
+        origin,
+        ca: readFileSync(ca.certFile),
+      });
+      call.sendMetadata(GRPC_WEB);
+      call.sendMessage(streamingOutput([2]));
+      await waitForReplies(call, 1);
+      call.sendMessage(streamingOutput([4]));
+      call.finish();
+      const result = await call.result;
+      assert.deepEqual(payloadSizes(result.messages), [2, 4]);
+      assert.equal(result.trailers?.["grpc-status"], "0");
+      assert.equal(result.closeCode, CloseCode.NORMAL);
+    } finally {
+      await secure.close();
+      ca.remove();
+    }
   });
 });
 

@@ -55,6 +55,8 @@ export interface WebSocketCallOptions {
   readonly headers?: Record<string, string>;
   /** Answer the server's pings, as browsers do; default true. False plays a peer that has gone silent. */
   readonly autoPong?: boolean;
+  /** The CA a wss:// server's certificate must chain to. */
+  readonly ca?: Buffer;
 }
 
 /** Opens a WebSocket to `url` (ws:// or http://, the method's path included); rejects with UpgradeRefused. */
@@ -67,6 +69,7 @@ export async function openWebSocketCall(
     headers: options.headers,
     perMessageDeflate: false,
     autoPong: options.autoPong ?? true,
+    ...(options.ca && { ca: options.ca }),
   });
   const raw: Buffer[] = [];
   socket.on("message", (data: Buffer) => raw.push(Buffer.from(data)));
