@@ -4,6 +4,7 @@
 // cancel and a vanished client reaching the backend, and each refusal docs/websocket.md lists.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../testing/net.js";
 import { bearerAuth } from "../src/index.js";
@@ -298,6 +299,23 @@ describe("WebSocket calls through the proxy to grpc-js's interop TestService", (
       call.finish();
       assert.equal((await call.result).trailers?.["grpc-status"], "0", `origin ${origin}`);
     }
+  });
+
+  test("a POST that asks for a WebSocket upgrade is served as the plain gRPC-Web call it is", async () => {
+    const body = frame(0, Buffer.from(encodeMessage(testing.SimpleRequest, { responseSize: 3 })));
+    const head =
+      `POST ${TEST_SERVICE}/UnaryCall HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      `Content-Type: application/grpc-web+proto\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const socket = net.connect(Number(new URL(proxy.url).port), "127.0.0.1");
+    socket.write(Buffer.concat([Buffer.from(head, "latin1"), body]));
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => {
+      answer += chunk.toString("latin1");
+    });
+    await waitFor(() => (answer.includes("grpc-status:") ? true : undefined));
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /grpc-status:0/);
   });
 
   test("an upgrade without the grpc-websockets subprotocol gets 400 before the upgrade", async () => {

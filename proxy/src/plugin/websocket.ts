@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -65,6 +66,11 @@ export function routeUpgrades(fastify: FastifyInstance): void {
   server.on("upgrade", (req: UpgradeRequest, socket: Duplex, head: Buffer) => {
     // Node took its own error listener off the socket with the upgrade.
     socket.on("error", destroy);
+    // A WebSocket opens with a GET (RFC 6455 §4.1); a body after any other upgrade request would never be read.
+    if (req.method !== "GET" || !/^websocket$/i.test(req.headers.upgrade ?? "")) {
+      serveWithoutUpgrade(server, req, socket, head);
+      return;
+    }
     req[UPGRADE] = { socket, head };
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
@@ -72,6 +78,33 @@ export function routeUpgrades(fastify: FastifyInstance): void {
     res.once("finish", () => socket.end());
     fastify.routing(req, res);
   });
+}
+
+/**
+ * Node 20 hands every request that asks for an upgrade to the server's `upgrade` listener once there is one, h2c
+ * included. A request that is not a WebSocket's opening GET goes back to the server as the plain HTTP/1.1 request it
+ * would have been without that listener: its head, rebuilt from what Node parsed without `Upgrade` and without that
+ * token in `Connection`, is put back in front of the bytes already read, and the socket served anew.
+ */
+function serveWithoutUpgrade(server: EventEmitter, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    let value = raw[i + 1] as string;
+    if (/^upgrade$/i.test(name)) continue;
+    if (/^connection$/i.test(name)) {
+      value = value
+        .split(",")
+        .map((token) => token.trim())
+        .filter((token) => token !== "" && token.toLowerCase() !== "upgrade")
+        .join(", ");
+      if (value === "") continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), head]));
+  server.emit((socket as { encrypted?: boolean }).encrypted ? "secureConnection" : "connection", socket);
 }
 
 /** True when Fastify is routing an upgrade request. */
