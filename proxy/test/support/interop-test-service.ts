@@ -37,7 +37,7 @@ const PROTO = fileURLToPath(new URL("grpc-testing.proto", import.meta.url));
 const BUF = fileURLToPath(new URL("../../../node_modules/.bin/buf", import.meta.url));
 
 /** How long grpc-js may take to report a client's reset after the request stream it ended. */
-const CANCEL_REPORT_MS = 20;
+const CANCEL_REPORT_MS = 100;
 
 /** The interop spec's echo keys: the server sends the first back as a response header, the second as a trailer. */
 export const ECHO_INITIAL = "x-grpc-test-echo-initial";
