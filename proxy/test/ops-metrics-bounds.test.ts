@@ -135,7 +135,10 @@ describe("series caps", () => {
     respondedAt: undefined,
   });
   const metrics = () =>
-    new ProxyMetrics({ activeCalls: () => 0, upstreams: () => [] }, { processMetrics: false });
+    new ProxyMetrics(
+      { activeCalls: () => 0, bufferedRequestBytes: () => 0, upstreams: () => [] },
+      { processMetrics: false },
+    );
 
   test("a method its backend answered gets a series of its own, within the label cap", () => {
     const m = metrics();

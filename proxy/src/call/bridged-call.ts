@@ -41,6 +41,14 @@ export interface CallLimits {
   readonly streamIdleTimeoutMs: number | undefined;
 }
 
+/** The request bytes all calls may hold at once, shared by the calls of a plugin. */
+export interface RequestBodyBudget {
+  readonly limit: number;
+  /** Takes `bytes` from the budget; false, taking nothing, when they do not fit. */
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
+}
+
 /** What crosses the proxy besides metadata: set once for the plugin, shared by its calls. */
 export interface HeaderPolicy {
   /** Keep the client's forwarding headers (a proxy of the operator's is in front). */
@@ -66,6 +74,8 @@ export interface CallRequest {
   readonly clientProtocol: "http" | "https";
   readonly limits: CallLimits;
   readonly headerPolicy: HeaderPolicy;
+  /** What the request body is held against; none: no budget. */
+  readonly bodyBudget?: RequestBodyBudget;
   /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with a refusal. */
   readonly interception?: Promise<Refusal | undefined>;
   readonly observer?: CallObserver;
@@ -143,6 +153,8 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   /** The backend's stream is paused until the browser drains. */
   #paused = false;
   #bytesOut = 0;
+  /** Request bytes taken from the body budget, given back at the end. */
+  #reserved = 0;
 
   constructor(request: CallRequest, browser: BrowserSide, upstream: UpstreamSide) {
     this.#request = request;
@@ -200,6 +212,23 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     }
     const error = this.#reader.push(bytes);
     if (error) this.end({ kind: "error", error, cause: requestBodyCause(error) });
+    else if (this.#reserved === 0) this.#reserveBody();
+  }
+
+  /** Once the frame header declares the message's size: holds that much of the budget, or refuses the call. */
+  #reserveBody(): void {
+    const budget = this.#request.bodyBudget;
+    const declared = this.#reader.declaredBytes;
+    if (budget === undefined || declared === undefined) return;
+    if (budget.reserve(declared)) {
+      this.#reserved = declared;
+      return;
+    }
+    const error = new GrpcError(
+      Code.RESOURCE_EXHAUSTED,
+      `the proxy holds its limit of ${budget.limit} bytes of request bodies; retry later`,
+    );
+    this.end({ kind: "error", error, cause: limitCause("request_body_budget") });
   }
 
   requestEnd(): void {
@@ -386,6 +415,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     this.#state = "done";
     clearTimeout(this.#deadlineTimer);
     clearTimeout(this.#idleTimer);
+    if (this.#reserved > 0) this.#request.bodyBudget?.release(this.#reserved);
     const browser = this.#browser;
     switch (ending.kind) {
       case "trailers":

@@ -3,6 +3,8 @@ import type { GrpcError } from "../protocol/status.js";
 /** A limit of the proxy's that ended or refused a call. */
 export type LimitName =
   | "request_message"
+  /** The budget for request bodies held by all calls at once (maxBufferedRequestBytes). */
+  | "request_body_budget"
   | "response_message"
   | "concurrent_calls"
   | "calls_per_connection"
@@ -71,6 +73,7 @@ export function limitCause(limit: LimitName): CallCause {
 
 const LIMITS: Record<LimitName, CallCause> = {
   request_message: { kind: "limit", limit: "request_message" },
+  request_body_budget: { kind: "limit", limit: "request_body_budget" },
   response_message: { kind: "limit", limit: "response_message" },
   concurrent_calls: { kind: "limit", limit: "concurrent_calls" },
   calls_per_connection: { kind: "limit", limit: "calls_per_connection" },

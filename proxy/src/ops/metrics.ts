@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { CallOutcome } from "../call/outcome.js";
+import type { CallOutcome, LimitName } from "../call/outcome.js";
 import { Code, codeName } from "../protocol/status.js";
 import type { Upstream } from "../upstream/upstream.js";
 import { CallSeries } from "./call-series.js";
@@ -20,6 +20,8 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 /** What the gauges read at scrape time. */
 export interface MetricSources {
   activeCalls(): number;
+  /** Request body bytes held against the plugins' budgets. */
+  bufferedRequestBytes(): number;
   upstreams(): Iterable<Upstream>;
 }
 
@@ -49,6 +51,7 @@ export class ProxyMetrics {
   #other: SeriesPair | undefined;
   #notForwarded: SeriesPair | undefined;
   readonly #rejected = new Map<RejectReason, number>(REJECT_REASONS.map((reason) => [reason, 0]));
+  readonly #limits = new Map<LimitName, number>();
   readonly #duration: Histogram;
   readonly #firstByte: Histogram;
 
@@ -120,12 +123,26 @@ export class ProxyMetrics {
       ["reason"],
       () => Array.from(this.#rejected, ([reason, count]): Sample => [{ reason }, count]),
     );
+    counter(
+      "limits_reached_total",
+      "Calls a limit of the proxy's refused or ended, by `limit`, forwarded or not.",
+      ["limit"],
+      () => Array.from(this.#limits, ([limit, count]): Sample => [{ limit }, count]),
+    );
     new Gauge({
       name: `${PREFIX}active_calls`,
       help: "Calls in flight.",
       registers,
       collect() {
         this.set(sources.activeCalls());
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}buffered_request_bytes`,
+      help: "Request body bytes the calls in flight hold (or have declared and will), against maxBufferedRequestBytes.",
+      registers,
+      collect() {
+        this.set(sources.bufferedRequestBytes());
       },
     });
     new Gauge({
@@ -173,6 +190,10 @@ export class ProxyMetrics {
 
   rejected(reason: RejectReason): void {
     this.#rejected.set(reason, (this.#rejected.get(reason) ?? 0) + 1);
+  }
+
+  limitReached(limit: LimitName): void {
+    this.#limits.set(limit, (this.#limits.get(limit) ?? 0) + 1);
   }
 
   #add(path: string): SeriesPair {

@@ -68,6 +68,7 @@ export function record(
 ): void {
   const rejected = rejectReason(outcome);
   if (rejected) metrics.rejected(rejected);
+  if (outcome.cause.kind === "limit") metrics.limitReached(outcome.cause.limit);
   logCall(request, call, outcome);
 }
 

@@ -103,6 +103,11 @@ export class RequestBodyReader {
     this.options = options;
   }
 
+  /** The whole frame's bytes, header included, once its header has arrived. */
+  get declaredBytes(): number | undefined {
+    return this.header.complete ? FRAME_HEADER_BYTES + this.header.length : undefined;
+  }
+
   /** undefined while all is well; a GrpcError as soon as the body is known to be bad. */
   push(chunk: Buffer): GrpcError | undefined {
     if (this.error !== undefined || chunk.length === 0) return this.error;
