@@ -27,6 +27,11 @@ import {
 
 /** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
 const NON_GRPC_BODY_LIMIT = 1024;
+/** A backend's trailers after part of a message: the browser gets the whole messages and this. */
+const MESSAGE_CUT_OFF = new GrpcError(
+  Code.INTERNAL,
+  "the backend ended its response in the middle of a message: the part of it was dropped",
+);
 /** A stream the backend never saw is sent once more, never twice. */
 const MAX_ATTEMPTS = 2;
 
@@ -101,16 +106,8 @@ export type Ending =
   | { readonly kind: "trailers"; readonly trailers: IncomingHttpHeaders }
   /** The backend's status in its response headers, with no message (Trailers-Only). */
   | { readonly kind: "trailers_only"; readonly headers: IncomingHttpHeaders }
-  /**
-   * A status the proxy generated. `atBoundary`: the bytes passed on end on a frame boundary even
-   * though the response's frames do not (a bad frame was held back).
-   */
-  | {
-      readonly kind: "error";
-      readonly error: GrpcError;
-      readonly cause: CallCause;
-      readonly atBoundary?: boolean;
-    }
+  /** A status the proxy generated: after the whole messages passed on, never inside one. */
+  | { readonly kind: "error"; readonly error: GrpcError; readonly cause: CallCause }
   /** The browser went away. */
   | { readonly kind: "client_gone" };
 
@@ -127,7 +124,8 @@ interface NonGrpcReply {
  * browser's (`BrowserListener`) and the backend's (`UpstreamListener`). The request body is read
  * whole first — over fetch it is a single message, checked frame by frame before it is buffered —
  * so a stream the backend never saw can be sent again and a bad body never reaches the backend.
- * The response streams through frame by frame.
+ * The response streams through as whole frames: the chunks the backend sends pass on as they are,
+ * up to the end of the last frame each completes; only the start of a message in progress waits.
  */
 export class BridgedCall implements BrowserListener, UpstreamListener {
   readonly #request: CallRequest;
@@ -153,6 +151,11 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   /** The backend's stream is paused until the browser drains. */
   #paused = false;
   #bytesOut = 0;
+  /**
+   * The start of the response message in progress, held back until it is whole: the browser only ever
+   * gets whole messages, so a status can always follow them in a trailer frame.
+   */
+  #partial: Buffer[] = [];
   /** Request bytes taken from the body budget, given back at the end. */
   #reserved = 0;
 
@@ -340,8 +343,27 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.#badResponseFrame(chunk, error);
       return;
     }
-    this.#bytesOut += chunk.length;
-    if (!this.#browser.write(chunk) && !this.#paused) {
+    const whole = this.#tracker.endOfLastFrame;
+    if (whole === chunk.length && this.#partial.length === 0) {
+      // The usual case: the chunk is whole messages, passed on as they are.
+      this.#pass(chunk);
+      return;
+    }
+    if (whole > 0) this.#pass(this.#completed(chunk.subarray(0, whole)));
+    if (whole < chunk.length) this.#partial.push(whole === 0 ? chunk : chunk.subarray(whole));
+  }
+
+  /** The message in progress with `end`, the rest of it, in one buffer; the partial bytes are let go. */
+  #completed(end: Buffer): Buffer {
+    if (this.#partial.length === 0) return end;
+    const message = Buffer.concat([...this.#partial, end]);
+    this.#partial = [];
+    return message;
+  }
+
+  #pass(bytes: Buffer): void {
+    this.#bytesOut += bytes.length;
+    if (!this.#browser.write(bytes) && !this.#paused) {
       this.#paused = true;
       this.#upstream.pause();
     }
@@ -356,6 +378,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     if (state !== "upstream" && state !== "streaming" && state !== "non_grpc") return;
     const trailers = this.#trailers;
     if (trailers?.["grpc-status"] !== undefined) {
+      if (!this.#tracker.atBoundary) {
+        this.end({ kind: "error", error: MESSAGE_CUT_OFF, cause: UPSTREAM_FAILURE });
+        return;
+      }
       // Complete trailers make a complete call, even if RST_STREAM(NO_ERROR) followed (early server closure).
       // After a non-gRPC head, nothing went to the browser yet: the status goes in its headers.
       this.end(
@@ -379,9 +405,16 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.#send();
       return;
     }
+    const failure = this.#upstream.failure(state === "streaming");
     this.end({
       kind: "error",
-      error: this.#upstream.failure(state === "streaming"),
+      // The browser gets the whole messages before it and a status: the backend went away, whatever its reset said.
+      error: this.#tracker.atBoundary
+        ? failure
+        : new GrpcError(
+            Code.UNAVAILABLE,
+            `the backend went away in the middle of a message (${failure.message})`,
+          ),
       cause: UPSTREAM_FAILURE,
     });
   }
@@ -394,11 +427,8 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.end({ kind: "error", error, cause });
       return;
     }
-    if (before > 0) {
-      this.#bytesOut += before;
-      this.#browser.write(chunk.subarray(0, before));
-    }
-    this.end({ kind: "error", error, cause, atBoundary: true });
+    if (before > 0) this.#pass(this.#completed(chunk.subarray(0, before)));
+    this.end({ kind: "error", error, cause });
   }
 
   // ---- endings
@@ -433,9 +463,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
         if (this.#attempts > 0) this.#upstream.cancel();
         const status = statusMetadata(ending.error);
         // While the body is still arriving, the connection is closed after the answer: the rest is never read.
+        // The start of a message in progress is dropped: only whole messages went out.
+        this.#partial = [];
         if (!browser.headersSent) browser.trailersOnly(status, state === "reading");
-        else if (ending.atBoundary ?? this.#tracker.atBoundary) browser.finish(status);
-        else browser.cut();
+        else browser.finish(status);
         this.#report(ending.error.code, ending.cause);
         return;
       }

@@ -156,8 +156,8 @@ export class RequestBodyReader {
   }
 }
 
-/** Follows frame boundaries in a response byte stream without copying: lets the caller know whether the bytes
- *  sent so far end on a frame boundary (a trailer frame may follow) and counts frames; reports a trailer frame
+/** Follows frame boundaries in a response byte stream without copying: says where in each chunk the last whole
+ *  frame ends and whether the stream is at a frame boundary (a trailer frame may follow), and counts frames; reports a trailer frame
  *  sent by the upstream inside DATA (not legal in native gRPC), or a message larger than `maxMessageBytes`, as an
  *  error. */
 export class FrameBoundaryTracker {
@@ -165,6 +165,7 @@ export class FrameBoundaryTracker {
   private readonly maxMessageBytes: number;
   private payloadLeft = 0;
   private completed = 0;
+  private lastFrameEnd = 0;
   private error: GrpcError | undefined;
   private errorFrameAt: number | undefined;
 
@@ -175,12 +176,13 @@ export class FrameBoundaryTracker {
   push(chunk: Uint8Array): GrpcError | undefined {
     if (this.error !== undefined) return this.error;
     let at = 0;
+    this.lastFrameEnd = 0;
     while (at < chunk.length) {
       if (this.payloadLeft > 0) {
         const taken = Math.min(this.payloadLeft, chunk.length - at);
         this.payloadLeft -= taken;
         at += taken;
-        if (this.payloadLeft === 0) this.completed++;
+        if (this.payloadLeft === 0) this.frameEnded(at);
         continue;
       }
       const frameAt = this.header.started ? undefined : at;
@@ -202,9 +204,22 @@ export class FrameBoundaryTracker {
       }
       this.payloadLeft = this.header.length;
       this.header.reset();
-      if (this.payloadLeft === 0) this.completed++;
+      if (this.payloadLeft === 0) this.frameEnded(at);
     }
     return undefined;
+  }
+
+  /**
+   * How many bytes of the last chunk pushed come before the end of the last frame that ended in it (0 when
+   * none did): a response can pass on that much and hold back the rest, the start of a message in progress.
+   */
+  get endOfLastFrame(): number {
+    return this.lastFrameEnd;
+  }
+
+  private frameEnded(at: number): void {
+    this.completed++;
+    this.lastFrameEnd = at;
   }
 
   /**
