@@ -24,8 +24,11 @@ export type CallCause =
   /** The call's deadline passed at the proxy. */
   | { readonly kind: "deadline" }
   | { readonly kind: "limit"; readonly limit: LimitName }
-  /** A call interceptor refused it: `interceptor` is its position from 1, and its function's name if it has one. */
-  | { readonly kind: "interceptor"; readonly interceptor: string }
+  /**
+   * A call interceptor refused it: `interceptor` is its position from 1, and its function's name if it has one;
+   * `error`, when it threw instead of answering, what it threw (its message and its causes').
+   */
+  | { readonly kind: "interceptor"; readonly interceptor: string; readonly error?: string }
   /** The browser's request could not be read as gRPC-Web (bad frame, bad base64, bad grpc-timeout). */
   | { readonly kind: "malformed" }
   /** The backend failed it: reset, connection lost, no address, a non-gRPC or malformed reply. */
