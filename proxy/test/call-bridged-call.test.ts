@@ -35,9 +35,11 @@ describe("a bridged call, hook by hook", () => {
     assert.equal(call.state, "done");
     assert.deepEqual(
       browser.events.map((e) => e.kind),
-      ["headers", "write", "finish"],
-      "the 4 bytes of a frame header wait for the rest of their message",
+      ["headers", "write", "write", "finish"],
+      "the 4 bytes of a frame header wait for the rest of their message, which goes as one write",
     );
+    const writes = browser.events.flatMap((e) => (e.kind === "write" ? [e.bytes] : []));
+    assert.deepEqual(writes, [frame("one"), frame("two")]);
     const [headers] = browser.events;
     assert.equal(headers?.kind === "headers" && metadataValue(headers.metadata, "x-meta"), "m");
     assert.deepEqual(browser.body, reply);

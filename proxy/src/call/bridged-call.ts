@@ -349,16 +349,24 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.#pass(chunk);
       return;
     }
-    if (whole > 0) this.#pass(this.#completed(chunk.subarray(0, whole)));
+    if (whole > 0) this.#passWhole(chunk, whole);
     if (whole < chunk.length) this.#partial.push(whole === 0 ? chunk : chunk.subarray(whole));
   }
 
-  /** The message in progress with `end`, the rest of it, in one buffer; the partial bytes are let go. */
-  #completed(end: Buffer): Buffer {
-    if (this.#partial.length === 0) return end;
-    const message = Buffer.concat([...this.#partial, end]);
+  /**
+   * Passes on `chunk` up to `end`, where a frame ends, after the held start of the message that the chunk
+   * completes. That one message is joined into one write (a message trickling in must not become a write per
+   * piece, each base64-padded in text mode); the whole frames after it go as they are, never copied.
+   */
+  #passWhole(chunk: Buffer, end: number): void {
+    if (this.#partial.length === 0) {
+      this.#pass(chunk.subarray(0, end));
+      return;
+    }
+    const first = this.#tracker.endOfFirstFrame;
+    this.#pass(Buffer.concat([...this.#partial, chunk.subarray(0, first)]));
     this.#partial = [];
-    return message;
+    if (end > first) this.#pass(chunk.subarray(first, end));
   }
 
   #pass(bytes: Buffer): void {
@@ -427,7 +435,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.end({ kind: "error", error, cause });
       return;
     }
-    if (before > 0) this.#pass(this.#completed(chunk.subarray(0, before)));
+    if (before > 0) this.#passWhole(chunk, before);
     this.end({ kind: "error", error, cause });
   }
 

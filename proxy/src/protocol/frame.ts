@@ -165,6 +165,7 @@ export class FrameBoundaryTracker {
   private readonly maxMessageBytes: number;
   private payloadLeft = 0;
   private completed = 0;
+  private firstFrameEnd = 0;
   private lastFrameEnd = 0;
   private error: GrpcError | undefined;
   private errorFrameAt: number | undefined;
@@ -176,6 +177,7 @@ export class FrameBoundaryTracker {
   push(chunk: Uint8Array): GrpcError | undefined {
     if (this.error !== undefined) return this.error;
     let at = 0;
+    this.firstFrameEnd = 0;
     this.lastFrameEnd = 0;
     while (at < chunk.length) {
       if (this.payloadLeft > 0) {
@@ -217,8 +219,14 @@ export class FrameBoundaryTracker {
     return this.lastFrameEnd;
   }
 
+  /** The same for the first frame that ended in the last chunk: where a message begun earlier ends. */
+  get endOfFirstFrame(): number {
+    return this.firstFrameEnd;
+  }
+
   private frameEnded(at: number): void {
     this.completed++;
+    if (this.firstFrameEnd === 0) this.firstFrameEnd = at;
     this.lastFrameEnd = at;
   }
 
