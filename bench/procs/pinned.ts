@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
+import { dieWithTest } from "../../testing/lifeline.js";
 import { waitFor } from "../../testing/net.js";
 
 export const FRONT_CPU = 0;
@@ -34,7 +35,8 @@ const children = new Map<ChildProcess, string>();
 const logDir = fileURLToPath(new URL("../results/logs/", import.meta.url));
 
 /**
- * Starts `node <args>` pinned to `cpu`; taskset execs node, so the child's pid is node's. Its stdout and
+ * Starts `node <args>` pinned to `cpu`; taskset execs node, so the child's pid is node's, and it dies with
+ * this process however this one ends. Its stdout and
  * stderr go to results/logs/<logName>.log: a proxy's access log must not flood the bench's table.
  */
 export function spawnPinned(cpu: number, logName: string, nodeArgs: string[]): ChildProcess {
@@ -47,6 +49,8 @@ export function spawnPinned(cpu: number, logName: string, nodeArgs: string[]): C
     });
     children.set(child, logPath);
     child.once("exit", () => children.delete(child));
+    // A bench or bench test killed before its cleanup must not leave servers holding CPUs and ports.
+    dieWithTest(child);
     return child;
   } finally {
     closeSync(log);

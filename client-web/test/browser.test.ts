@@ -10,7 +10,7 @@ import { Code, encodeBinaryHeader } from "@connectrpc/connect";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { startRawUpstream } from "../../proxy/test/support/raw-upstream.js";
-import { freePort } from "../../testing/net.js";
+import { DEAD_PORT } from "../../testing/net.js";
 import { HelloReplySchema } from "../src/greeter.js";
 import { gatewayPath, openTestPage, type PageSession } from "./support/browser-harness.js";
 import type { CallSpec } from "./support/page.js";
@@ -257,7 +257,7 @@ test("retry: a unary call survives a backend restart", async () => {
 test("CORS hiding grpc-status: the error says so and names the headers to expose", async (t) => {
   // The proxy answers a call to a missing backend with a trailers-only UNAVAILABLE: its status is
   // only in headers, which the browser hides once Access-Control-Expose-Headers is gone.
-  const unreachable = await startProxy(`http://127.0.0.1:${await freePort()}`, {
+  const unreachable = await startProxy(`http://127.0.0.1:${DEAD_PORT}`, {
     allowedOrigins: [page.origin],
   });
   const stripper = await startHeaderStripper(unreachable.url, "access-control-expose-headers");

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
-import { freePort } from "../../testing/net.js";
+import { DEAD_PORT } from "../../testing/net.js";
 import { Greeter } from "../src/greeter.js";
 import { createGrpcWebTransport, createWebClient, type GrpcWebTransportOptions } from "../src/index.js";
 
@@ -158,7 +158,7 @@ test("a deadline that passes mid-stream ends the iterator with DEADLINE_EXCEEDED
 });
 
 test("nothing listening: UNAVAILABLE, the code the retry interceptor retries", async () => {
-  const client = greeter({ baseUrl: `http://127.0.0.1:${await freePort()}` });
+  const client = greeter({ baseUrl: `http://127.0.0.1:${DEAD_PORT}` });
   const error = await failure(client.sayHello({ name: "Node" }));
   assert.equal(error.code, Code.Unavailable);
   assert.match(error.rawMessage, /network error, or a CORS refusal/);
@@ -221,7 +221,7 @@ test("a stream nobody reads fails quietly, and reports its error once read", asy
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on("unhandledRejection", onUnhandled);
   t.after(() => process.off("unhandledRejection", onUnhandled));
-  const transport = createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${await freePort()}` });
+  const transport = createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${DEAD_PORT}` });
   const stream = createWebClient(Greeter, transport).sayHelloStreamReply({ name: "Node" });
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(unhandled, []);

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../../testing/browser.js";
-import { freePort, waitFor } from "../../testing/net.js";
+import { DEAD_PORT, freePort, waitFor } from "../../testing/net.js";
 import { bundlePage } from "../src/bundle-page.js";
 import { builtPageDir } from "../src/paths.js";
 import { type DemoProcess, startDemo } from "./support/demo-process.js";
@@ -113,7 +113,7 @@ test("an empty name: INVALID_ARGUMENT with the backend's message", async () => {
 });
 
 test("with the greeter backend down the page shows UNAVAILABLE, not a blank page", async (t) => {
-  const nobody = `http://127.0.0.1:${await freePort()}`;
+  const nobody = `http://127.0.0.1:${DEAD_PORT}`;
   const adminPort = await freePort();
   const orphan = await startDemo({ GREETER_URL: nobody, ADMIN_PORT: String(adminPort) });
   t.after(() => orphan.kill());

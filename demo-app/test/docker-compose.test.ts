@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
 import { parseCli } from "../../proxy/src/cli/arguments.js";
-import { freePort } from "../../testing/net.js";
+import { DEAD_PORT } from "../../testing/net.js";
 import { ENTRY_POINTS } from "../src/build.js";
 import { demoConfig } from "../src/config.js";
 import { startGreeterServer } from "../src/greeter/server.js";
@@ -172,7 +172,7 @@ test("the health check scripts pass against running services and fail when nothi
   t.after(() => pageServer.close());
   assert.equal(await exitCode(healthScript(greeter).replace("50051", String(greeterPort))), 0);
   assert.equal(await exitCode(healthScript(page).replace(":8080/", `:${pageServer.port}/`)), 0);
-  const nobody = String(await freePort());
+  const nobody = String(DEAD_PORT);
   assert.equal(await exitCode(healthScript(greeter).replace("50051", nobody)), 1);
   assert.equal(await exitCode(healthScript(page).replace(":8080/", `:${nobody}/`)), 1);
 });

@@ -36,7 +36,10 @@ describe("a bridged call, hook by hook", () => {
     assert.deepEqual(
       browser.events.map((e) => e.kind),
       ["headers", "write", "write", "finish"],
+      "the 4 bytes of a frame header wait for the rest of their message, which goes as one write",
     );
+    const writes = browser.events.flatMap((e) => (e.kind === "write" ? [e.bytes] : []));
+    assert.deepEqual(writes, [frame("one"), frame("two")]);
     const [headers] = browser.events;
     assert.equal(headers?.kind === "headers" && metadataValue(headers.metadata, "x-meta"), "m");
     assert.deepEqual(browser.body, reply);
@@ -143,15 +146,17 @@ describe("a bridged call, hook by hook", () => {
     assert.equal(upstream.cancels, 1);
   });
 
-  test("deadline inside a message: the response is cut, never a trailer frame inside a message", async () => {
+  test("deadline inside a message: the part of it is dropped, the status follows the whole messages", async () => {
     const { browser, upstream, outcome } = sentCall({ headers: { "grpc-timeout": "1m" } });
     upstream.respond();
-    upstream.data(frame("half of it").subarray(0, 8));
-    await outcome;
+    const whole = frame("whole");
+    upstream.data(Buffer.concat([whole, frame("half of it").subarray(0, 8)]));
+    assert.equal((await outcome).code, Code.DEADLINE_EXCEEDED);
     assert.deepEqual(
       browser.events.map((e) => e.kind),
-      ["headers", "write", "cut"],
+      ["headers", "write", "finish"],
     );
+    assert.deepEqual(browser.body, whole);
   });
 
   test("the browser goes away: the stream is cancelled, CANCELLED with the cause client_gone", async () => {
@@ -214,13 +219,78 @@ describe("a bridged call, hook by hook", () => {
     );
   });
 
-  test("upstream reset inside a frame: the response is cut", async () => {
+  test("upstream gone inside a message: the whole messages, then UNAVAILABLE in a trailer frame", async () => {
     const { browser, upstream, outcome } = sentCall();
     upstream.respond();
-    upstream.data(frame("one").subarray(0, 3));
+    upstream.data(Buffer.concat([frame("one"), frame("two").subarray(0, 3)]));
+    upstream.close();
+    const result = await outcome;
+    assert.equal(result.code, Code.UNAVAILABLE);
+    assert.deepEqual(result.cause, { kind: "upstream_failure" });
+    assert.equal(result.messagesOut, 1);
+    assert.equal(result.bytesOut, frame("one").length);
+    assert.deepEqual(browser.body, frame("one"));
+    const last = browser.last;
+    assert.equal(last?.kind, "finish");
+    assert.equal(
+      last?.kind === "finish" ? metadataValue(last.trailers, "grpc-message") : undefined,
+      "the backend went away in the middle of a message (fake failure (responded: true))",
+    );
+  });
+
+  test("fed one byte at a time, the browser gets each message whole as its last byte arrives", async () => {
+    const { browser, upstream, outcome } = sentCall();
+    upstream.respond();
+    const messages = [frame(""), frame("one"), frame("a longer second message"), frame("three")];
+    const bytes = Buffer.concat(messages);
+    const writes: number[] = [];
+    for (let at = 0; at < bytes.length; at++) {
+      upstream.data(bytes.subarray(at, at + 1));
+      const written = browser.events.filter((e) => e.kind === "write").length;
+      if (written > writes.length) writes.push(at + 1);
+    }
+    let end = 0;
+    assert.deepEqual(
+      writes,
+      messages.map((m) => {
+        end += m.length;
+        return end;
+      }),
+      "one write as each message's last byte arrives",
+    );
+    assert.deepEqual(
+      browser.events.filter((e) => e.kind === "write").map((e) => e.kind === "write" && e.bytes),
+      messages,
+    );
+    // Then the backend dies inside a fifth message.
+    for (const byte of frame("lost")) upstream.data(Buffer.from([byte]));
+    upstream.data(frame("x").subarray(0, 2));
     upstream.close();
     assert.equal((await outcome).code, Code.UNAVAILABLE);
-    assert.equal(browser.last?.kind, "cut");
+    assert.deepEqual(browser.body, Buffer.concat([...messages, frame("lost")]));
+    assert.equal(browser.last?.kind, "finish");
+  });
+
+  test("whole messages are never delayed: a chunk's whole frames go at once, only its partial tail waits", () => {
+    const { browser, upstream } = sentCall();
+    upstream.respond();
+    const [one, two, three] = [frame("one"), frame("two"), frame("three")];
+    upstream.data(Buffer.concat([one, two, three.subarray(0, 4)]));
+    assert.deepEqual(browser.body, Buffer.concat([one, two]));
+    upstream.data(three.subarray(4));
+    assert.deepEqual(browser.body, Buffer.concat([one, two, three]));
+  });
+
+  test("trailers after part of a message: the whole messages, then INTERNAL", async () => {
+    const { browser, upstream, outcome } = sentCall();
+    upstream.respond();
+    upstream.data(Buffer.concat([frame("one"), frame("two").subarray(0, 6)]));
+    upstream.trailers({ "grpc-status": "0" });
+    upstream.close();
+    const result = await outcome;
+    assert.equal(result.code, Code.INTERNAL);
+    assert.deepEqual(browser.body, frame("one"));
+    assert.equal(browser.last?.kind, "finish");
   });
 
   test("a non-gRPC reply (an HTML 503 page) becomes UNAVAILABLE with the page's start as the message", async () => {
@@ -360,14 +430,16 @@ describe("a bridged call, hook by hook", () => {
     assert.equal(upstream.cancels, 1);
   });
 
-  test("an oversized response message whose header began in an earlier chunk: cut", async () => {
+  test("an oversized response message whose header began in an earlier chunk: a trailer frame after the messages", async () => {
     const { browser, upstream, outcome } = sentCall({ limits: { ...LIMITS, maxResponseMessageBytes: 8 } });
     upstream.respond();
+    const small = frame("fits");
     const big = frame("far too large");
-    upstream.data(big.subarray(0, 2));
+    upstream.data(Buffer.concat([small, big.subarray(0, 2)]));
     upstream.data(big.subarray(2));
-    await outcome;
-    assert.equal(browser.last?.kind, "cut");
+    assert.equal((await outcome).code, Code.RESOURCE_EXHAUSTED);
+    assert.deepEqual(browser.body, small);
+    assert.equal(browser.last?.kind, "finish");
   });
 
   test("a trailer-flagged frame in the response DATA is the backend's fault", async () => {

@@ -158,6 +158,24 @@ describe("the pretty format", () => {
     );
   });
 
+  test("an access line of a call an interceptor failed on says what it threw", async () => {
+    const { logger, written } = await prettyLogger();
+    const call = { reqId: "r2", path: "/a.B/C", durationMs: 1, bytesIn: 0, bytesOut: 0, upstream: "b" };
+    logger.info(
+      {
+        ...call,
+        grpcCode: "UNKNOWN",
+        cause: "interceptor:1 (checkTenant)",
+        causeError: "db down: ECONNREFUSED",
+      },
+      "call",
+    );
+    assert.match(
+      written[0] ?? "",
+      /INFO: r2 \/a\.B\/C UNKNOWN \(interceptor:1 \(checkTenant\): db down: ECONNREFUSED\) 1 ms 0 B in, 0 B out via b\n$/,
+    );
+  });
+
   test("colors the status when asked to", async () => {
     const written: string[] = [];
     const options = await loggerOptions("pretty", "info", { write: (line) => written.push(line) }, true);

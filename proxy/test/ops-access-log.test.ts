@@ -97,6 +97,30 @@ describe("access log and request ids", () => {
     assert.equal(refused.cause, "route");
   });
 
+  test("a call an interceptor failed on logs the interceptor and what it threw, with its cause", async () => {
+    const failing = await startProxy(backend.url, {
+      logger: { level: "info", stream },
+      interceptors: [
+        function checkTenant() {
+          throw new Error("tenant lookup failed", { cause: new Error("connect ECONNREFUSED 10.0.0.5:5432") });
+        },
+      ],
+    });
+    try {
+      const result = await grpcWebCall(failing.url, SAY_HELLO, {
+        message: hello,
+        headers: { "x-request-id": "req-interceptor" },
+      });
+      assert.equal(result.grpcMessage, "a call interceptor failed", "the browser is not told why");
+    } finally {
+      await failing.close();
+    }
+    const line = lineOf("req-interceptor");
+    assert.equal(line.grpcCode, "UNKNOWN");
+    assert.equal(line.cause, "interceptor:1 (checkTenant)");
+    assert.equal(line.causeError, "tenant lookup failed: connect ECONNREFUSED 10.0.0.5:5432");
+  });
+
   test("a valid incoming x-request-id goes to the backend, back to the browser, and into the log", async () => {
     const id = "4bf92f3577b34da6a3ce929d0e0e4736:span.1/x=y+z";
     const result = await call({ headers: { "x-request-id": id } });

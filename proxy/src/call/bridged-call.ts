@@ -29,6 +29,11 @@ import { StreamedRequest } from "./streamed-request.js";
 
 /** How much of a non-gRPC upstream body (an HTML error page) becomes grpc-message. */
 const NON_GRPC_BODY_LIMIT = 1024;
+/** A backend's trailers after part of a message: the browser gets the whole messages and this. */
+const MESSAGE_CUT_OFF = new GrpcError(
+  Code.INTERNAL,
+  "the backend ended its response in the middle of a message: the part of it was dropped",
+);
 /** A stream the backend never saw is sent once more, never twice. */
 const MAX_ATTEMPTS = 2;
 
@@ -41,6 +46,14 @@ export interface CallLimits {
   readonly defaultTimeoutMs: number | undefined;
   /** How long a call may go without a byte either way; undefined for ever. */
   readonly streamIdleTimeoutMs: number | undefined;
+}
+
+/** The request bytes all calls may hold at once, shared by the calls of a plugin. */
+export interface RequestBodyBudget {
+  readonly limit: number;
+  /** Takes `bytes` from the budget; false, taking nothing, when they do not fit. */
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
 }
 
 /** What crosses the proxy besides metadata: set once for the plugin, shared by its calls. */
@@ -68,6 +81,8 @@ export interface CallRequest {
   readonly clientProtocol: "http" | "https";
   readonly limits: CallLimits;
   readonly headerPolicy: HeaderPolicy;
+  /** What the request body is held against; none: no budget. */
+  readonly bodyBudget?: RequestBodyBudget;
   /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with a refusal. */
   readonly interception?: Promise<Refusal | undefined>;
   readonly observer?: CallObserver;
@@ -93,16 +108,8 @@ export type Ending =
   | { readonly kind: "trailers"; readonly trailers: IncomingHttpHeaders }
   /** The backend's status in its response headers, with no message (Trailers-Only). */
   | { readonly kind: "trailers_only"; readonly headers: IncomingHttpHeaders }
-  /**
-   * A status the proxy generated. `atBoundary`: the bytes passed on end on a frame boundary even
-   * though the response's frames do not (a bad frame was held back).
-   */
-  | {
-      readonly kind: "error";
-      readonly error: GrpcError;
-      readonly cause: CallCause;
-      readonly atBoundary?: boolean;
-    }
+  /** A status the proxy generated: after the whole messages passed on, never inside one. */
+  | { readonly kind: "error"; readonly error: GrpcError; readonly cause: CallCause }
   /** The browser went away. */
   | { readonly kind: "client_gone" };
 
@@ -121,7 +128,8 @@ interface NonGrpcReply {
  * stream the backend never saw can be sent again and a bad body never reaches the backend. A
  * browser side whose request streams (a WebSocket) has it forwarded as it arrives
  * (`StreamedRequest`) once the interceptors let the call through. The response streams through
- * frame by frame.
+ * as whole frames: the chunks the backend sends pass on as they are, up to the end of the last
+ * frame each completes; only the start of a message in progress waits.
  */
 export class BridgedCall implements BrowserListener, UpstreamListener {
   readonly #request: CallRequest;
@@ -149,6 +157,13 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   /** The backend's stream is paused until the browser drains. */
   #paused = false;
   #bytesOut = 0;
+  /**
+   * The start of the response message in progress, held back until it is whole: the browser only ever
+   * gets whole messages, so a status can always follow them in a trailer frame.
+   */
+  #partial: Buffer[] = [];
+  /** Request bytes taken from the body budget, given back at the end. */
+  #reserved = 0;
 
   constructor(request: CallRequest, browser: BrowserSide | StreamingBrowserSide, upstream: UpstreamSide) {
     this.#request = request;
@@ -215,6 +230,23 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     }
     const error = this.#reader.push(bytes);
     if (error) this.end({ kind: "error", error, cause: requestBodyCause(error) });
+    else if (this.#reserved === 0) this.#reserveBody();
+  }
+
+  /** Once the frame header declares the message's size: holds that much of the budget, or refuses the call. */
+  #reserveBody(): void {
+    const budget = this.#request.bodyBudget;
+    const declared = this.#reader.declaredBytes;
+    if (budget === undefined || declared === undefined) return;
+    if (budget.reserve(declared)) {
+      this.#reserved = declared;
+      return;
+    }
+    const error = new GrpcError(
+      Code.RESOURCE_EXHAUSTED,
+      `the proxy holds its limit of ${budget.limit} bytes of request bodies; retry later`,
+    );
+    this.end({ kind: "error", error, cause: limitCause("request_body_budget") });
   }
 
   requestEnd(): void {
@@ -335,8 +367,35 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.#badResponseFrame(chunk, error);
       return;
     }
-    this.#bytesOut += chunk.length;
-    if (!this.#browser.write(chunk) && !this.#paused) {
+    const whole = this.#tracker.endOfLastFrame;
+    if (whole === chunk.length && this.#partial.length === 0) {
+      // The usual case: the chunk is whole messages, passed on as they are.
+      this.#pass(chunk);
+      return;
+    }
+    if (whole > 0) this.#passWhole(chunk, whole);
+    if (whole < chunk.length) this.#partial.push(whole === 0 ? chunk : chunk.subarray(whole));
+  }
+
+  /**
+   * Passes on `chunk` up to `end`, where a frame ends, after the held start of the message that the chunk
+   * completes. That one message is joined into one write (a message trickling in must not become a write per
+   * piece, each base64-padded in text mode); the whole frames after it go as they are, never copied.
+   */
+  #passWhole(chunk: Buffer, end: number): void {
+    if (this.#partial.length === 0) {
+      this.#pass(chunk.subarray(0, end));
+      return;
+    }
+    const first = this.#tracker.endOfFirstFrame;
+    this.#pass(Buffer.concat([...this.#partial, chunk.subarray(0, first)]));
+    this.#partial = [];
+    if (end > first) this.#pass(chunk.subarray(first, end));
+  }
+
+  #pass(bytes: Buffer): void {
+    this.#bytesOut += bytes.length;
+    if (!this.#browser.write(bytes) && !this.#paused) {
       this.#paused = true;
       this.#upstream.pause();
     }
@@ -355,6 +414,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     if (state !== "upstream" && state !== "streaming" && state !== "non_grpc") return;
     const trailers = this.#trailers;
     if (trailers?.["grpc-status"] !== undefined) {
+      if (!this.#tracker.atBoundary) {
+        this.end({ kind: "error", error: MESSAGE_CUT_OFF, cause: UPSTREAM_FAILURE });
+        return;
+      }
       // Complete trailers make a complete call, even if RST_STREAM(NO_ERROR) followed (early server closure).
       // After a non-gRPC head, nothing went to the browser yet: the status goes in its headers.
       this.end(
@@ -383,9 +446,16 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.#send();
       return;
     }
+    const failure = this.#upstream.failure(state === "streaming");
     this.end({
       kind: "error",
-      error: this.#upstream.failure(state === "streaming"),
+      // The browser gets the whole messages before it and a status: the backend went away, whatever its reset said.
+      error: this.#tracker.atBoundary
+        ? failure
+        : new GrpcError(
+            Code.UNAVAILABLE,
+            `the backend went away in the middle of a message (${failure.message})`,
+          ),
       cause: UPSTREAM_FAILURE,
     });
   }
@@ -398,11 +468,8 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.end({ kind: "error", error, cause });
       return;
     }
-    if (before > 0) {
-      this.#bytesOut += before;
-      this.#browser.write(chunk.subarray(0, before));
-    }
-    this.end({ kind: "error", error, cause, atBoundary: true });
+    if (before > 0) this.#passWhole(chunk, before);
+    this.end({ kind: "error", error, cause });
   }
 
   // ---- endings
@@ -419,6 +486,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     this.#state = "done";
     clearTimeout(this.#deadlineTimer);
     clearTimeout(this.#idleTimer);
+    if (this.#reserved > 0) this.#request.bodyBudget?.release(this.#reserved);
     const browser = this.#browser;
     switch (ending.kind) {
       case "trailers":
@@ -436,9 +504,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
         if (this.#attempts > 0) this.#upstream.cancel();
         const status = statusMetadata(ending.error);
         // While the body is still arriving, the connection is closed after the answer: the rest is never read.
+        // The start of a message in progress is dropped: only whole messages went out.
+        this.#partial = [];
         if (!browser.headersSent) browser.trailersOnly(status, state === "reading");
-        else if (ending.atBoundary ?? this.#tracker.atBoundary) browser.finish(status);
-        else browser.cut();
+        else browser.finish(status);
         this.#report(ending.error.code, ending.cause);
         return;
       }

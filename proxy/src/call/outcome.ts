@@ -3,6 +3,8 @@ import type { GrpcError } from "../protocol/status.js";
 /** A limit of the proxy's that ended or refused a call. */
 export type LimitName =
   | "request_message"
+  /** The budget for request bodies held by all calls at once (maxBufferedRequestBytes). */
+  | "request_body_budget"
   | "response_message"
   | "concurrent_calls"
   | "calls_per_connection"
@@ -22,8 +24,11 @@ export type CallCause =
   /** The call's deadline passed at the proxy. */
   | { readonly kind: "deadline" }
   | { readonly kind: "limit"; readonly limit: LimitName }
-  /** A call interceptor refused it: `interceptor` is its position from 1, and its function's name if it has one. */
-  | { readonly kind: "interceptor"; readonly interceptor: string }
+  /**
+   * A call interceptor refused it: `interceptor` is its position from 1, and its function's name if it has one;
+   * `error`, when it threw instead of answering, what it threw (its message and its causes').
+   */
+  | { readonly kind: "interceptor"; readonly interceptor: string; readonly error?: string }
   /** The browser's request could not be read as gRPC-Web (bad frame, bad base64, bad grpc-timeout). */
   | { readonly kind: "malformed" }
   /** The backend failed it: reset, connection lost, no address, a non-gRPC or malformed reply. */
@@ -71,6 +76,7 @@ export function limitCause(limit: LimitName): CallCause {
 
 const LIMITS: Record<LimitName, CallCause> = {
   request_message: { kind: "limit", limit: "request_message" },
+  request_body_budget: { kind: "limit", limit: "request_body_budget" },
   response_message: { kind: "limit", limit: "response_message" },
   concurrent_calls: { kind: "limit", limit: "concurrent_calls" },
   calls_per_connection: { kind: "limit", limit: "calls_per_connection" },

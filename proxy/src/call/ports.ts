@@ -19,7 +19,7 @@ export interface BrowserSide {
   readonly headersSent: boolean;
   /** Response headers of a call whose messages and trailers follow. */
   sendHeaders(metadata: Metadata): void;
-  /** Upstream DATA bytes, whole frames or parts; false when the browser is not keeping up (wait for `browserDrained`). */
+  /** Whole response frames; false when the browser is not keeping up (wait for `browserDrained`). */
   write(chunk: Buffer): boolean;
   /** Ends the response with the trailers, after the messages. */
   finish(trailers: Metadata): void;
@@ -28,8 +28,6 @@ export interface BrowserSide {
    * the request body may still be arriving, and will not be read.
    */
   trailersOnly(metadata: Metadata, closeConnection: boolean): void;
-  /** Breaks the response off: it stopped inside a message, where a trailer frame would be read as message bytes. */
-  cut(): void;
 }
 
 /**

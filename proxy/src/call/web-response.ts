@@ -14,8 +14,8 @@ type Listened<T> = T & { [LISTENER]: BrowserListener };
 
 /**
  * The browser side of one gRPC-Web call over HTTP/1.1 or HTTP/2: gRPC-Web response headers,
- * message frames passed through as they arrive (base64 per chunk in text mode, padding and all, so
- * no byte is held back), and the trailers as one final trailer frame.
+ * message frames passed through as the call hands them over (base64 per write in text mode, padding
+ * and all, so no byte is held back), and the trailers as one final trailer frame.
  */
 export class WebResponse implements BrowserSide {
   readonly #req: IncomingMessage;
@@ -87,10 +87,6 @@ export class WebResponse implements BrowserSide {
     // HTTP/2 resets the stream by itself when the answer ends before the request; its connection carries other calls.
     if (closeConnection && this.#req.httpVersionMajor === 1) headers.connection = "close";
     this.#res.writeHead(200, headers).end();
-  }
-
-  cut(): void {
-    this.#res.destroy();
   }
 
   #headers(metadata: Metadata): OutgoingHttpHeaders {

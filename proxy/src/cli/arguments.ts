@@ -140,7 +140,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
       ),
     ),
     ...routing,
-    ...(certFile !== undefined && keyFile !== undefined && { tls: { certFile, keyFile } }),
+    ...(certFile !== undefined &&
+      keyFile !== undefined && {
+        tls: { certFile, keyFile, ...(value("tlsLegacyClients") === true && { legacyClients: true }) },
+      }),
     ...(upstreamTls && { upstreamTls }),
     ...(interceptor && { interceptors: [interceptor] }),
   };

@@ -29,6 +29,7 @@ export function logCall(request: FastifyRequest, call: LoggedCall, result: CallO
       grpcCode: codeName(result.code),
       grpcStatus: result.code,
       cause: describeCause(result.cause),
+      causeError: result.cause.kind === "interceptor" ? result.cause.error : undefined,
       durationMs: Math.round((performance.now() - call.startedAt) * 100) / 100,
       bytesIn: result.bytesIn,
       bytesOut: result.bytesOut,

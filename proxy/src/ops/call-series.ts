@@ -11,12 +11,14 @@ export type SeriesLabels = {
 const CODE_COUNT = Object.keys(Code).length;
 
 /**
- * The counts of one method in one mode. A call bumps plain numbers — a
+ * The counts of one method in one mode, taken when its calls end. A call bumps plain numbers — a
  * prom-client `inc` hashes its labels every time — which the registry copies at
  * scrape time. The two histograms are prom-client children, resolved once.
  */
 export class CallSeries {
   readonly labels: SeriesLabels;
+  /** Calls ended, and of them those sent on to a backend. */
+  ended = 0;
   started = 0;
   /** Finished calls by gRPC code; codes beyond the table count as UNKNOWN, as clients read them. */
   readonly finished: number[] = new Array(CODE_COUNT).fill(0);
@@ -36,6 +38,8 @@ export class CallSeries {
   /** Counts a finished call that started at `startedAt`, a `performance.now()` time. */
   finish(outcome: CallOutcome, startedAt: number): void {
     const { code } = outcome;
+    this.ended++;
+    if (outcome.forwarded) this.started++;
     const known = code >= 0 && code < CODE_COUNT ? code : Code.UNKNOWN;
     this.finished[known] = (this.finished[known] ?? 0) + 1;
     if (outcome.bytesIn > 0) this.messagesIn++;

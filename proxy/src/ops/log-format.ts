@@ -91,7 +91,8 @@ const accessLine: MessageFormatFunc = (log, _messageKey, _levelLabel, { colors }
   const code = text(log.grpcCode);
   const status = code === "OK" ? colors.green(code) : colors.red(code);
   // A backend's own status is the ordinary ending: only the proxy's reasons (a limit, the client gone...) are shown.
-  const cause = log.cause === undefined || log.cause === "backend" ? "" : ` (${text(log.cause)})`;
+  const why = log.causeError === undefined ? "" : `: ${text(log.causeError)}`;
+  const cause = log.cause === undefined || log.cause === "backend" ? "" : ` (${text(log.cause)}${why})`;
   const upstream = log.upstream === undefined ? "answered by the proxy" : `via ${text(log.upstream)}`;
   return (
     `${text(log.requestId ?? log.reqId)} ${text(log.path)} ${status}${cause} ${text(log.durationMs)} ms ` +

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { codeName } from "../protocol/status.js";
+import type { CallOutcome, LimitName } from "../call/outcome.js";
+import { Code, codeName } from "../protocol/status.js";
 import type { Upstream } from "../upstream/upstream.js";
 import { CallSeries } from "./call-series.js";
 
@@ -19,6 +20,8 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 /** What the gauges read at scrape time. */
 export interface MetricSources {
   activeCalls(): number;
+  /** Request body bytes held against the plugins' budgets. */
+  bufferedRequestBytes(): number;
   upstreams(): Iterable<Upstream>;
 }
 
@@ -26,7 +29,12 @@ const PREFIX = "grpc_web_bridge_";
 const SERIES_LABELS = ["service", "method", "mode"];
 /** A browser may name any method; past this many, new ones share one series so memory stays bounded. */
 const MAX_METHOD_SERIES = 500;
-const OTHER = "_other";
+/** Longest service or method name with a series of its own: a browser chooses a path's length (up to 64 KiB). */
+export const MAX_LABEL_CHARS = 128;
+/** The label values of the series shared by methods without one of their own. */
+export const OTHER = "_other";
+/** The label values of the series shared by every call the proxy answered before a backend saw it. */
+export const NOT_FORWARDED = "_not_forwarded";
 const DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 ];
@@ -39,9 +47,11 @@ type Sample = readonly [labels: Readonly<Record<string, string>>, value: number]
 export class ProxyMetrics {
   readonly registry = new Registry();
   readonly #series = new Map<string, SeriesPair>();
-  /** The series shared by the methods beyond MAX_METHOD_SERIES. */
+  /** The series shared by the methods without one of their own. */
   #other: SeriesPair | undefined;
+  #notForwarded: SeriesPair | undefined;
   readonly #rejected = new Map<RejectReason, number>(REJECT_REASONS.map((reason) => [reason, 0]));
+  readonly #limits = new Map<LimitName, number>();
   readonly #duration: Histogram;
   readonly #firstByte: Histogram;
 
@@ -76,7 +86,7 @@ export class ProxyMetrics {
       });
     counter(
       "calls_started_total",
-      "Calls sent on to a backend.",
+      "Calls sent on to a backend, counted when they end.",
       SERIES_LABELS,
       perSeries((s) => s.started),
     );
@@ -113,12 +123,26 @@ export class ProxyMetrics {
       ["reason"],
       () => Array.from(this.#rejected, ([reason, count]): Sample => [{ reason }, count]),
     );
+    counter(
+      "limits_reached_total",
+      "Calls a limit of the proxy's refused or ended, by `limit`, forwarded or not.",
+      ["limit"],
+      () => Array.from(this.#limits, ([limit, count]): Sample => [{ limit }, count]),
+    );
     new Gauge({
       name: `${PREFIX}active_calls`,
       help: "Calls in flight.",
       registers,
       collect() {
         this.set(sources.activeCalls());
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}buffered_request_bytes`,
+      help: "Request body bytes the calls in flight hold (or have declared and will), against maxBufferedRequestBytes.",
+      registers,
+      collect() {
+        this.set(sources.bufferedRequestBytes());
       },
     });
     new Gauge({
@@ -150,9 +174,17 @@ export class ProxyMetrics {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The series of `path` (`/package.Service/Method`, already validated) in one mode. */
-  series(path: string, text: boolean): CallSeries {
-    const pair = this.#series.get(path) ?? this.#add(path);
+  /**
+   * The series a call ends in. Only a method its backend answered (with any status but UNIMPLEMENTED)
+   * gets a series of its own, so browsers cannot make series up: calls the proxy answered itself share
+   * one, and calls to methods without a series (unanswered, unknown, past the caps) share another.
+   */
+  seriesOf(path: string, text: boolean, outcome: CallOutcome): CallSeries {
+    let pair: SeriesPair;
+    if (!outcome.forwarded) {
+      this.#notForwarded ??= this.#pair(NOT_FORWARDED, NOT_FORWARDED);
+      pair = this.#notForwarded;
+    } else pair = this.#series.get(path) ?? (answeredMethod(outcome) ? this.#add(path) : this.#shared());
     return pair[text ? 1 : 0];
   }
 
@@ -160,15 +192,28 @@ export class ProxyMetrics {
     this.#rejected.set(reason, (this.#rejected.get(reason) ?? 0) + 1);
   }
 
+  limitReached(limit: LimitName): void {
+    this.#limits.set(limit, (this.#limits.get(limit) ?? 0) + 1);
+  }
+
   #add(path: string): SeriesPair {
-    if (this.#series.size >= MAX_METHOD_SERIES) {
-      this.#other ??= this.#pair(OTHER, OTHER);
-      return this.#other;
-    }
     const slash = path.indexOf("/", 1);
-    const pair = this.#pair(path.slice(1, slash), path.slice(slash + 1));
+    const service = path.slice(1, slash);
+    const method = path.slice(slash + 1);
+    if (
+      this.#series.size >= MAX_METHOD_SERIES ||
+      service.length > MAX_LABEL_CHARS ||
+      method.length > MAX_LABEL_CHARS
+    )
+      return this.#shared();
+    const pair = this.#pair(service, method);
     this.#series.set(path, pair);
     return pair;
+  }
+
+  #shared(): SeriesPair {
+    this.#other ??= this.#pair(OTHER, OTHER);
+    return this.#other;
   }
 
   #pair(service: string, method: string): SeriesPair {
@@ -180,9 +225,15 @@ export class ProxyMetrics {
 
   /** Series that have seen a call: a mode never used adds nothing to a scrape. */
   *#used(): Iterable<CallSeries> {
-    const pairs = this.#other ? [...this.#series.values(), this.#other] : this.#series.values();
-    for (const pair of pairs) for (const series of pair) if (series.started > 0) yield series;
+    const shared = [this.#other, this.#notForwarded].filter((pair) => pair !== undefined);
+    for (const pair of [...this.#series.values(), ...shared])
+      for (const series of pair) if (series.ended > 0) yield series;
   }
+}
+
+/** The backend answered the call and knows its method. */
+function answeredMethod({ cause, code }: CallOutcome): boolean {
+  return cause.kind === "backend" && code !== Code.UNIMPLEMENTED;
 }
 
 function* finishedByCode(series: CallSeries): Iterable<Sample> {

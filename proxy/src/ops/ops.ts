@@ -27,11 +27,20 @@ export class ProxyOps implements CallTracking {
   readonly calls = new InFlightCalls();
   readonly metrics: ProxyMetrics;
   readonly #upstreams = new Set<WatchedUpstream>();
+  readonly #bodyBudgets = new Set<{ readonly held: number }>();
   #draining = false;
 
   constructor(options: ProxyOpsOptions = {}) {
     this.metrics = new ProxyMetrics(
-      { activeCalls: () => this.calls.size, upstreams: () => this.#watched() },
+      {
+        activeCalls: () => this.calls.size,
+        bufferedRequestBytes: () => {
+          let held = 0;
+          for (const budget of this.#bodyBudgets) held += budget.held;
+          return held;
+        },
+        upstreams: () => this.#watched(),
+      },
       { processMetrics: options.processMetrics ?? true },
     );
   }
@@ -46,6 +55,12 @@ export class ProxyOps implements CallTracking {
     const watched = { upstream, healthCheckService };
     this.#upstreams.add(watched);
     return () => this.#upstreams.delete(watched);
+  }
+
+  /** Adds a plugin's request body budget to metrics; returns what takes it out again. */
+  addBodyBudget(budget: { readonly held: number }): () => void {
+    this.#bodyBudgets.add(budget);
+    return () => this.#bodyBudgets.delete(budget);
   }
 
   /** A call about to be bridged. */

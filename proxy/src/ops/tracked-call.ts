@@ -3,7 +3,6 @@ import type { BridgedCall, CallObserver } from "../call/bridged-call.js";
 import type { CallOutcome } from "../call/outcome.js";
 import type { GrpcError } from "../protocol/status.js";
 import { type LoggedCall, logCall } from "./access-log.js";
-import type { CallSeries } from "./call-series.js";
 import type { InFlightCalls } from "./in-flight.js";
 import type { ProxyMetrics, RejectReason } from "./metrics.js";
 
@@ -30,7 +29,7 @@ export class TrackedCall implements LoggedCall, CallObserver {
   readonly startedAt = performance.now();
   readonly #tracking: CallTracking;
   readonly #request: FastifyRequest;
-  readonly #series: CallSeries;
+  readonly #text: boolean;
   #call: BridgedCall | undefined;
 
   constructor(tracking: CallTracking, request: FastifyRequest, info: CallInfo) {
@@ -39,13 +38,12 @@ export class TrackedCall implements LoggedCall, CallObserver {
     this.upstream = info.upstream;
     this.#tracking = tracking;
     this.#request = request;
-    this.#series = tracking.metrics.series(info.path, info.text);
+    this.#text = info.text;
   }
 
   /** Starts `call`, whose observer must be this. */
   run(call: BridgedCall): void {
     this.#call = call;
-    this.#series.started++;
     this.#tracking.calls.add(this);
     call.start();
   }
@@ -56,7 +54,7 @@ export class TrackedCall implements LoggedCall, CallObserver {
 
   callEnded(outcome: CallOutcome): void {
     this.#tracking.calls.delete(this);
-    this.#series.finish(outcome, this.startedAt);
+    this.#tracking.metrics.seriesOf(this.path, this.#text, outcome).finish(outcome, this.startedAt);
     record(this.#tracking.metrics, this.#request, this, outcome);
   }
 }
@@ -70,6 +68,7 @@ export function record(
 ): void {
   const rejected = rejectReason(outcome);
   if (rejected) metrics.rejected(rejected);
+  if (outcome.cause.kind === "limit") metrics.limitReached(outcome.cause.limit);
   logCall(request, call, outcome);
 }
 

@@ -12,7 +12,7 @@ import {
   applyConnectionLimits,
   type ConnectionLimitOptions,
 } from "./connection-limits.js";
-import { type DownstreamTlsOptions, readKeyPair, reloadOnChange } from "./downstream-tls.js";
+import { type DownstreamTlsOptions, reloadOnChange, secureContextOptions } from "./downstream-tls.js";
 import { type GrpcWebProxyOptions, PLUGIN_CODE_OPTIONS } from "./options.js";
 import { grpcWebProxy } from "./plugin.js";
 
@@ -50,7 +50,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         logger: logger as FastifyHttp2SecureOptions<Http2SecureServer>["logger"],
         genReqId: requestIdFor as unknown as (req: Http2ServerRequest) => string,
         http2: true,
-        https: { allowHTTP1: true, ...readKeyPair(tls) },
+        https: {
+          allowHTTP1: true,
+          ...secureContextOptions(tls),
+          // Compliant clients then queue their calls instead of being refused past the per-connection limit.
+          settings: { maxConcurrentStreams: optionValue(options, "maxCallsPerConnection") as number },
+        },
       }) as unknown as FastifyInstance)
     : Fastify({ ...common, logger, genReqId: requestIdFor });
   applyConnectionLimits(app.server, {

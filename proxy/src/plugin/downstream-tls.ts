@@ -1,5 +1,5 @@
 import { unwatchFile, watchFile } from "node:fs";
-import type { SecureContextOptions } from "node:tls";
+import tls, { type SecureContextOptions } from "node:tls";
 import type { FastifyBaseLogger } from "fastify";
 import { readFileFor } from "../settings/read-file.js";
 
@@ -11,7 +11,31 @@ export interface DownstreamTlsOptions {
   readonly keyFile: string;
   /** How often the files are checked for a change; default 5 s. */
   readonly reloadIntervalMs?: number;
+  /**
+   * Also accept TLS 1.0 and 1.1, and TLS 1.2 suites without forward secrecy or AEAD (Node's whole list, at
+   * OpenSSL security level 0), for old clients; default false.
+   */
+  readonly legacyClients?: boolean;
 }
+
+/**
+ * TLS 1.2 suites with forward secrecy (ECDHE) and an AEAD cipher, as Mozilla's "intermediate" profile and
+ * HTTP/2 (RFC 9113 §9.2.2) want them; the TLS 1.3 suites all are. Clients older than about 2014 need
+ * `legacyClients`.
+ */
+const MODERN_CIPHERS = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+/** OpenSSL 3 refuses TLS 1.0 and 1.1 (their SHA-1 signatures) above security level 0. */
+const LEGACY_CIPHERS = `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0`;
 
 const DEFAULT_RELOAD_INTERVAL_MS = 5_000;
 
@@ -20,9 +44,15 @@ interface SecureServer {
   setSecureContext(options: SecureContextOptions): void;
 }
 
-/** The certificate and key, read now; an unreadable file is an error naming it. */
-export function readKeyPair(tls: DownstreamTlsOptions): { cert: Buffer; key: Buffer } {
-  return { cert: readFileFor(tls.certFile, "TLS certificate"), key: readFileFor(tls.keyFile, "TLS key") };
+/** The certificate and key, read now, with the versions and suites allowed; an unreadable file is an error naming it. */
+export function secureContextOptions(options: DownstreamTlsOptions): SecureContextOptions {
+  const legacy = options.legacyClients === true;
+  return {
+    cert: readFileFor(options.certFile, "TLS certificate"),
+    key: readFileFor(options.keyFile, "TLS key"),
+    minVersion: legacy ? "TLSv1" : "TLSv1.2",
+    ciphers: legacy ? LEGACY_CIPHERS : MODERN_CIPHERS,
+  };
 }
 
 /**
@@ -42,7 +72,8 @@ export function reloadOnChange(
   const reload = (current: { mtimeMs: number }, previous: { mtimeMs: number }) => {
     if (current.mtimeMs === previous.mtimeMs) return;
     try {
-      server.setSecureContext(readKeyPair(tls));
+      // A new context replaces the whole old one: versions and suites included.
+      server.setSecureContext(secureContextOptions(tls));
       log.info({ certFile: tls.certFile }, "reloaded the TLS certificate");
     } catch (error) {
       log.error({ err: error }, "the changed TLS certificate or key does not load; serving the previous one");

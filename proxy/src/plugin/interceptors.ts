@@ -107,9 +107,26 @@ export function interceptorChain(
       const cause = causes[i] as CallCause;
       if (error instanceof GrpcError) return { error, cause };
       request.log.error({ err: error }, `a call interceptor failed on ${method}; the call is refused`);
-      return { error: new GrpcError(Code.UNKNOWN, "a call interceptor failed"), cause };
+      return {
+        error: new GrpcError(Code.UNKNOWN, "a call interceptor failed"),
+        // The access line says why, next to the call it ended; the browser is not told.
+        cause: { ...cause, error: thrownMessage(error) },
+      };
     }
   };
+}
+
+/** Longest account of an interceptor's failure in an access line. */
+const THROWN_MESSAGE_LIMIT = 256;
+
+/** What an interceptor threw, as one line: its message and those of its causes ("db down: ECONNREFUSED"). */
+function thrownMessage(thrown: unknown): string {
+  const messages: string[] = [];
+  for (let at: unknown = thrown; at !== undefined && messages.length < 5; at = (at as Error).cause) {
+    messages.push(at instanceof Error ? at.message : String(at));
+    if (!(at instanceof Error)) break;
+  }
+  return messages.join(": ").slice(0, THROWN_MESSAGE_LIMIT);
 }
 
 /** An interceptor by its position from 1, and its function's name when it has one. */

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
+import { totalmem } from "node:os";
+import type { RequestBodyBudget } from "../call/bridged-call.js";
 import { limitCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
 import { optionValue } from "../settings/option-check.js";
@@ -22,6 +24,11 @@ export interface CallLimitOptions {
    * `buildServer` sets to the same value). Default 16 KiB, Node's own.
    */
   readonly maxHeaderBytes?: number;
+  /**
+   * Request body bytes all calls may hold at once; a call that would go past it is refused with
+   * RESOURCE_EXHAUSTED before any of its body is held. Default: 1/8 of the memory the process may use.
+   */
+  readonly maxBufferedRequestBytes?: number;
 }
 
 /** RFC 9113 §6.5.2: a header field's size is its name and value lengths plus 32. */
@@ -35,7 +42,11 @@ export interface ResolvedCallLimits {
   readonly maxConcurrentCalls: number;
   readonly maxConcurrentCallsPerConnection: number;
   readonly maxHeaderBytes: number;
+  readonly maxBufferedRequestBytes: number;
 }
+
+/** The default budget for buffered request bodies: this share of the memory the process may use. */
+const BUFFERED_REQUEST_SHARE = 1 / 8;
 
 /** The limits with their defaults; the plugin's options were checked by resolveOptions. */
 export function resolveCallLimits(options: CallLimitOptions): ResolvedCallLimits {
@@ -47,7 +58,45 @@ export function resolveCallLimits(options: CallLimitOptions): ResolvedCallLimits
     maxConcurrentCalls: optionValue(options, "maxConcurrentCalls") as number,
     maxConcurrentCallsPerConnection: optionValue(options, "maxCallsPerConnection") as number,
     maxHeaderBytes: optionValue(options, "maxHeaderBytes") as number,
+    maxBufferedRequestBytes:
+      optionValue(options, "maxBufferedRequestBytes") ?? Math.floor(usableMemory() * BUFFERED_REQUEST_SHARE),
   };
+}
+
+/** A container's memory limit when the process has one (cgroups), else the machine's memory. */
+function usableMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+}
+
+/**
+ * The request bytes held by every call of a plugin at once. A call reserves its message's size when
+ * the 5-byte frame header declares it, before it holds any of it, and gives it back when it ends, so
+ * a call that got its share never fails for want of memory and one that cannot get it is refused
+ * before it costs anything.
+ */
+export class BodyBudget implements RequestBodyBudget {
+  readonly limit: number;
+  #held = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** Bytes reserved now. */
+  get held(): number {
+    return this.#held;
+  }
+
+  reserve(bytes: number): boolean {
+    if (this.#held + bytes > this.limit) return false;
+    this.#held += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.#held -= bytes;
+  }
 }
 
 /** The client connection a request came on: the HTTP/2 session, whose streams share it, or the socket. */

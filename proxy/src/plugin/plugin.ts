@@ -15,7 +15,7 @@ import type { Upstream } from "../upstream/upstream.js";
 import { startUpstreams } from "../upstream/upstreams.js";
 import { CorsPolicy, type OriginVerdict } from "./cors.js";
 import { interceptorChain } from "./interceptors.js";
-import { CallAdmission, resolveCallLimits } from "./limits.js";
+import { BodyBudget, CallAdmission, resolveCallLimits } from "./limits.js";
 import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
 import { defaultPublicHosts, PublicHosts } from "./public-hosts.js";
 import { isUpgrade, routeUpgrades, WebSocketCalls } from "./websocket.js";
@@ -53,6 +53,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     maxTimeoutMs: settings.maxTimeoutMs,
   };
   const admission = new CallAdmission(callLimits);
+  const bodyBudget = new BodyBudget(callLimits.maxBufferedRequestBytes);
   const intercept = interceptorChain(options.interceptors);
   const ops = options.ops ?? new ProxyOps({ processMetrics: false });
   const byName = new Map(upstreams.map(({ upstream }) => [upstream.name, upstream]));
@@ -62,9 +63,10 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
       target: byName.get(target) as Upstream,
     })),
   );
-  const removeUpstreams = upstreams.map(({ upstream, healthCheckService }) =>
-    ops.addUpstream(upstream, healthCheckService),
-  );
+  const removeFromOps = [
+    ...upstreams.map(({ upstream, healthCheckService }) => ops.addUpstream(upstream, healthCheckService)),
+    ops.addBodyBudget(bodyBudget),
+  ];
 
   let publicHosts = new PublicHosts(settings.publicHosts ?? []);
   if (settings.publicHosts === undefined) {
@@ -125,7 +127,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
 
   fastify.addHook("onClose", async () => {
     websocket.close();
-    for (const remove of removeUpstreams) remove();
+    for (const remove of removeFromOps) remove();
     await Promise.all(upstreams.map(({ upstream }) => upstream.close()));
   });
   // The body is read as a stream by the call itself, never parsed or buffered by Fastify.
@@ -223,6 +225,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
         clientProtocol: secure ? "https" : "http",
         limits,
         headerPolicy: settings.headerPolicy,
+        bodyBudget,
         ...(intercept && { interception: intercept(request, path) }),
         observer: tracked,
       },

@@ -103,6 +103,11 @@ export class RequestBodyReader {
     this.options = options;
   }
 
+  /** The whole frame's bytes, header included, once its header has arrived. */
+  get declaredBytes(): number | undefined {
+    return this.header.complete ? FRAME_HEADER_BYTES + this.header.length : undefined;
+  }
+
   /** undefined while all is well; a GrpcError as soon as the body is known to be bad. */
   push(chunk: Buffer): GrpcError | undefined {
     if (this.error !== undefined || chunk.length === 0) return this.error;
@@ -151,8 +156,8 @@ export class RequestBodyReader {
   }
 }
 
-/** Follows frame boundaries in a response byte stream without copying: lets the caller know whether the bytes
- *  sent so far end on a frame boundary (a trailer frame may follow) and counts frames; reports a trailer frame
+/** Follows frame boundaries in a response byte stream without copying: says where in each chunk the last whole
+ *  frame ends and whether the stream is at a frame boundary (a trailer frame may follow), and counts frames; reports a trailer frame
  *  sent by the upstream inside DATA (not legal in native gRPC), or a message larger than `maxMessageBytes`, as an
  *  error. */
 export class FrameBoundaryTracker {
@@ -160,6 +165,8 @@ export class FrameBoundaryTracker {
   private readonly maxMessageBytes: number;
   private payloadLeft = 0;
   private completed = 0;
+  private firstFrameEnd = 0;
+  private lastFrameEnd = 0;
   private error: GrpcError | undefined;
   private errorFrameAt: number | undefined;
 
@@ -170,12 +177,14 @@ export class FrameBoundaryTracker {
   push(chunk: Uint8Array): GrpcError | undefined {
     if (this.error !== undefined) return this.error;
     let at = 0;
+    this.firstFrameEnd = 0;
+    this.lastFrameEnd = 0;
     while (at < chunk.length) {
       if (this.payloadLeft > 0) {
         const taken = Math.min(this.payloadLeft, chunk.length - at);
         this.payloadLeft -= taken;
         at += taken;
-        if (this.payloadLeft === 0) this.completed++;
+        if (this.payloadLeft === 0) this.frameEnded(at);
         continue;
       }
       const frameAt = this.header.started ? undefined : at;
@@ -197,9 +206,28 @@ export class FrameBoundaryTracker {
       }
       this.payloadLeft = this.header.length;
       this.header.reset();
-      if (this.payloadLeft === 0) this.completed++;
+      if (this.payloadLeft === 0) this.frameEnded(at);
     }
     return undefined;
+  }
+
+  /**
+   * How many bytes of the last chunk pushed come before the end of the last frame that ended in it (0 when
+   * none did): a response can pass on that much and hold back the rest, the start of a message in progress.
+   */
+  get endOfLastFrame(): number {
+    return this.lastFrameEnd;
+  }
+
+  /** The same for the first frame that ended in the last chunk: where a message begun earlier ends. */
+  get endOfFirstFrame(): number {
+    return this.firstFrameEnd;
+  }
+
+  private frameEnded(at: number): void {
+    this.completed++;
+    if (this.firstFrameEnd === 0) this.firstFrameEnd = at;
+    this.lastFrameEnd = at;
   }
 
   /**

@@ -430,6 +430,24 @@ export const SETTINGS = {
     help: "ping a WebSocket call silent this long; one that has not answered by the next ping is cancelled; 0: never",
     takenBy: "plugin",
   }),
+  // Hardening (#15): the budget for buffered request bodies, and the TLS of old clients.
+  maxBufferedRequestBytes: setting({
+    flag: "max-buffered-request-bytes",
+    env: "GRPC_WEB_BRIDGE_MAX_BUFFERED_REQUEST_BYTES",
+    arg: "N",
+    kind: count,
+    unset: "1/8 of the memory the process may use (its cgroup's limit, else the machine's)",
+    help: "request body bytes all calls of a process may hold at once, counted from each message's 5-byte header; a call that would go past it gets RESOURCE_EXHAUSTED before any of its body is held, and calls already holding theirs go on",
+    takenBy: "plugin",
+  }),
+  tlsLegacyClients: setting({
+    flag: "tls-legacy-clients",
+    env: "GRPC_WEB_BRIDGE_TLS_LEGACY_CLIENTS",
+    kind: boolean,
+    default: false,
+    help: "with --tls-cert, also accept TLS 1.0 and 1.1 and TLS 1.2 suites without forward secrecy or AEAD (Node's full list, OpenSSL security level 0), for old clients; otherwise TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305, or TLS 1.3",
+    takenBy: "cli",
+  }),
   headersTimeout: setting({
     flag: "headers-timeout",
     env: "GRPC_WEB_BRIDGE_HEADERS_TIMEOUT",

@@ -15,8 +15,7 @@ export type BrowserEvent =
   | { readonly kind: "headers"; readonly metadata: Metadata }
   | { readonly kind: "write"; readonly bytes: Buffer }
   | { readonly kind: "finish"; readonly trailers: Metadata }
-  | { readonly kind: "trailersOnly"; readonly metadata: Metadata; readonly closeConnection: boolean }
-  | { readonly kind: "cut" };
+  | { readonly kind: "trailersOnly"; readonly metadata: Metadata; readonly closeConnection: boolean };
 
 /** A browser side that records what the call sends it; `accepting` false makes writes report backpressure. */
 export class FakeBrowser implements BrowserSide {
@@ -48,10 +47,6 @@ export class FakeBrowser implements BrowserSide {
   trailersOnly(metadata: Metadata, closeConnection: boolean): void {
     this.#head();
     this.events.push({ kind: "trailersOnly", metadata, closeConnection });
-  }
-
-  cut(): void {
-    this.events.push({ kind: "cut" });
   }
 
   /** The bytes written, joined. */

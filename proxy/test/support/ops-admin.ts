@@ -11,7 +11,7 @@ export interface ObservedProxy extends RunningProxy {
 
 /** The proxy and its admin listener, each on a free loopback port. */
 export async function startObservedProxy(
-  upstream: string,
+  upstream: string | undefined,
   options: Omit<ServerOptions, "upstream" | "ops"> = {},
 ): Promise<ObservedProxy> {
   const ops = new ProxyOps();

@@ -14,16 +14,16 @@ export interface RunningProxy {
  */
 export const TEST_PUBLIC_HOSTS = [...LOOPBACK_HOSTS, "proxy.test"];
 
-/** The proxy on a free loopback port, quiet unless PROXY_LOG is set. */
+/** The proxy on a free loopback port, quiet unless PROXY_LOG is set; `upstream` undefined when options name `upstreams`. */
 export async function startProxy(
-  upstream: string,
+  upstream: string | undefined,
   options: Omit<ServerOptions, "upstream"> = {},
 ): Promise<RunningProxy> {
   const app = await buildServer({
     logger: process.env.PROXY_LOG ? { level: "debug" } : false,
     publicHosts: TEST_PUBLIC_HOSTS,
     ...options,
-    upstream,
+    ...(upstream !== undefined && { upstream }),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();

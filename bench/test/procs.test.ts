@@ -1,0 +1,34 @@
+// The processes the bench starts die with it, however it ends: a bench (or a bench test) killed outright
+// (SIGKILL: no cleanup runs) leaves no front or backend behind, pinned to a CPU.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { test } from "node:test";
+import { alive, dieWithTest } from "../../testing/lifeline.js";
+import { waitFor } from "../../testing/net.js";
+
+const PINNED = new URL("../procs/pinned.ts", import.meta.url).href;
+/** A stand-in for the bench: starts one pinned child the way setups.ts does, prints its pid, waits to be killed. */
+const BENCH = `
+  const { spawnPinned } = await import(${JSON.stringify(PINNED)});
+  const child = spawnPinned(1, "procs-test", ["-e", "setInterval(() => {}, 60000)"]);
+  console.log(child.pid);
+  setInterval(() => {}, 60000);
+`;
+
+test("a bench killed with SIGKILL takes the processes it started with it", async () => {
+  const bench = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", BENCH],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  dieWithTest(bench);
+  const [line] = (await once(createInterface({ input: bench.stdout }), "line")) as [string];
+  const pid = Number(line);
+  assert.ok(alive(pid), "its child runs while it does");
+  const exited = once(bench, "exit");
+  bench.kill("SIGKILL");
+  await exited;
+  await waitFor(() => (alive(pid) ? undefined : true), 10_000);
+});
