@@ -10,6 +10,7 @@ import { drainAndClose } from "./ops/drain.js";
 import { defaultLogFormat, loggerOptions } from "./ops/log-format.js";
 import { ProxyOps } from "./ops/ops.js";
 import { buildServer } from "./plugin/build.js";
+import { startTracing } from "./tracing/start.js";
 
 const parsed = parseCli(process.argv.slice(2), process.env);
 if (parsed.kind === "help") {
@@ -52,6 +53,8 @@ async function serve(config: CliConfig): Promise<void> {
     ops,
     logger: await loggerOptions(config.logFormat ?? defaultLogFormat(), config.logLevel, bufferedStdout()),
   });
+  // Before the proxy listens, so that its first call has a span too.
+  if (config.tracing.kind === "on") ops.tracer = await startTracing(config.tracing, app.log);
   const admin = config.admin && buildAdminServer(ops, app.log);
   // The admin port first: when either port is taken, neither serves, and the public one never said it listens.
   try {
@@ -79,7 +82,7 @@ async function serve(config: CliConfig): Promise<void> {
       drainAndClose(app, ops, config.drainTimeoutMs)
         .then(async (ended) => {
           if (ended > 0) app.log.warn(`ended ${ended} call(s) still in flight with UNAVAILABLE`);
-          await admin?.close();
+          await Promise.all([admin?.close(), ops.tracer?.shutdown()]);
           process.exit(0);
         })
         .catch((error: unknown) => {

@@ -46,6 +46,8 @@ export interface BrowserListener {
 export interface UpstreamSide {
   /** `:authority` of the call. */
   readonly authority: string;
+  /** The backend address the last `send` went to; undefined before. */
+  readonly address: URL | undefined;
   /**
    * Opens a stream with `headers`, sends `body` and half-closes. Called again after a stream the
    * backend never saw (`neverSent`), it sends elsewhere when it can. Throws a GrpcError when there

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
-import type { Refusal } from "../call/outcome.js";
+import { describeCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
+import type { CallTracer } from "../tracing/tracer.js";
 import type { Upstream } from "../upstream/upstream.js";
 import {
   type LivenessReport,
@@ -11,11 +12,13 @@ import {
 } from "./health.js";
 import { InFlightCalls } from "./in-flight.js";
 import { ProxyMetrics } from "./metrics.js";
-import { type CallInfo, type CallTracking, record, TrackedCall } from "./tracked-call.js";
+import { type CallInfo, type CallTracking, record, TrackedCall, transportOf } from "./tracked-call.js";
 
 export interface ProxyOpsOptions {
   /** Also export the process's own metrics (CPU, memory, event loop, GC); default true. */
   readonly processMetrics?: boolean;
+  /** A span per call (`startTracing`); default none. */
+  readonly tracer?: CallTracer;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface ProxyOpsOptions {
 export class ProxyOps implements CallTracking {
   readonly calls = new InFlightCalls();
   readonly metrics: ProxyMetrics;
+  /** A span per call when set; the CLI sets it once tracing has started, before the proxy listens. */
+  tracer: CallTracer | undefined;
   readonly #upstreams = new Set<WatchedUpstream>();
   #draining = false;
 
@@ -34,6 +39,7 @@ export class ProxyOps implements CallTracking {
       { activeCalls: () => this.calls.size, upstreams: () => this.#watched() },
       { processMetrics: options.processMetrics ?? true },
     );
+    this.tracer = options.tracer;
   }
 
   /** True from the start of a drain: readiness fails and new calls are refused. */
@@ -53,9 +59,18 @@ export class ProxyOps implements CallTracking {
     return new TrackedCall(this, request, info);
   }
 
-  /** Counts and logs a call the proxy refused before it began. */
+  /** Counts, logs and traces a call the proxy refused before it began. */
   refused(request: FastifyRequest, requestId: string, path: string, { error, cause }: Refusal): void {
     const call = { requestId, path, upstream: undefined, startedAt: performance.now() };
+    this.tracer
+      ?.startCall({ path, headers: request.headers, transport: transportOf(request), upstream: undefined })
+      .end({
+        code: error.code,
+        message: error.message,
+        bytesIn: 0,
+        bytesOut: 0,
+        cause: describeCause(cause),
+      });
     record(this.metrics, request, call, {
       code: error.code,
       cause,

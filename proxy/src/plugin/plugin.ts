@@ -191,6 +191,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
         headerPolicy: settings.headerPolicy,
         ...(intercept && { interception: intercept(request, path) }),
         observer: tracked,
+        span: tracked.span,
       },
       web,
       new UpstreamStream(upstream),

@@ -73,6 +73,7 @@ export class FakeBrowser implements BrowserSide {
 /** An upstream side that records the streams the call sends and lets the test play the backend. */
 export class FakeUpstream implements UpstreamSide {
   readonly authority = "backend.test:50051";
+  readonly address = new URL("http://backend.test:50051");
   readonly sent: { headers: OutgoingHttpHeaders; body: Buffer }[] = [];
   listener: UpstreamListener | undefined;
   paused = false;
