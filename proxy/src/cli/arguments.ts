@@ -12,7 +12,7 @@ import {
   type SettingKey,
   type SettingValue,
 } from "../settings/registry.js";
-import type { HostPort, LogLevel } from "../settings/values.js";
+import { file as fileKind, type HostPort, type LogLevel } from "../settings/values.js";
 import { type OtelTracing, readOtelTracing } from "../tracing/otel-settings.js";
 import { planRouting, type RoutingOptions } from "../upstream/routing.js";
 import type { UpstreamTlsOptions } from "../upstream/tls.js";
@@ -32,6 +32,10 @@ export interface CliConfig extends HostPort {
   readonly workers: number;
   /** Traces, as the OTEL_* environment variables ask. */
   readonly tracing: Exclude<OtelTracing, { kind: "invalid" }>;
+  /** Every file this configuration was read from: the config file, then the files its settings name. */
+  readonly files: readonly string[];
+  /** Reload when one of `files` changes. */
+  readonly watchConfig: boolean;
 }
 
 export type CliParse =
@@ -158,6 +162,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
     workers: value("workers") as number,
     proxy,
     tracing: tracing as CliConfig["tracing"],
+    files: [
+      ...(configPath === undefined ? [] : [configPath]),
+      ...[...chosen]
+        .filter(([key]) => (SETTINGS[key] as Setting).kind === fileKind)
+        .map(([, { value }]) => value as string),
+    ],
+    watchConfig: value("watchConfig") === true,
   };
   if (checkOnly === undefined) return { kind: "run", config };
   const traces = tracing.kind === "on" ? `; traces over OTLP ${tracing.protocol}` : "";

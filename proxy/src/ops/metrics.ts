@@ -16,6 +16,9 @@ export const REJECT_REASONS = [
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/** How a configuration reload went: `failed` left the old configuration serving. */
+export type ReloadResult = "ok" | "failed";
+
 /** What the gauges read at scrape time. */
 export interface MetricSources {
   activeCalls(): number;
@@ -42,6 +45,10 @@ export class ProxyMetrics {
   /** The series shared by the methods beyond MAX_METHOD_SERIES. */
   #other: SeriesPair | undefined;
   readonly #rejected = new Map<RejectReason, number>(REJECT_REASONS.map((reason) => [reason, 0]));
+  readonly #reloads = new Map<ReloadResult, number>([
+    ["ok", 0],
+    ["failed", 0],
+  ]);
   readonly #duration: Histogram;
   readonly #firstByte: Histogram;
 
@@ -113,6 +120,12 @@ export class ProxyMetrics {
       ["reason"],
       () => Array.from(this.#rejected, ([reason, count]): Sample => [{ reason }, count]),
     );
+    counter(
+      "config_reloads_total",
+      "Configuration reloads (SIGHUP or a changed file), by result: failed ones left the old configuration serving.",
+      ["result"],
+      () => Array.from(this.#reloads, ([result, count]): Sample => [{ result }, count]),
+    );
     new Gauge({
       name: `${PREFIX}active_calls`,
       help: "Calls in flight.",
@@ -158,6 +171,10 @@ export class ProxyMetrics {
 
   rejected(reason: RejectReason): void {
     this.#rejected.set(reason, (this.#rejected.get(reason) ?? 0) + 1);
+  }
+
+  reloaded(result: ReloadResult): void {
+    this.#reloads.set(result, (this.#reloads.get(result) ?? 0) + 1);
   }
 
   #add(path: string): SeriesPair {

@@ -14,6 +14,19 @@ import { InFlightCalls } from "./in-flight.js";
 import { ProxyMetrics } from "./metrics.js";
 import { type CallInfo, type CallTracking, record, TrackedCall, transportOf } from "./tracked-call.js";
 
+/** A plugin's part in a reload: it checks and builds what new options serve, then switches to it or drops it. */
+export interface Reloadable {
+  /** Throws (a TypeError listing every problem) when `options` cannot serve; changes nothing either way. */
+  prepare(options: object): Promise<PreparedReload>;
+}
+
+export interface PreparedReload {
+  /** New calls get the new settings; calls in flight keep theirs. */
+  commit(): void;
+  /** Another plugin refused the reload: undo what `prepare` started. */
+  discard(): Promise<void>;
+}
+
 export interface ProxyOpsOptions {
   /** Also export the process's own metrics (CPU, memory, event loop, GC); default true. */
   readonly processMetrics?: boolean;
@@ -31,7 +44,10 @@ export class ProxyOps implements CallTracking {
   readonly metrics: ProxyMetrics;
   /** A span per call when set; the CLI sets it once tracing has started, before the proxy listens. */
   tracer: CallTracer | undefined;
+  /** The version (a hash) of the configuration being served, for /readyz; set by whoever loads it. */
+  configVersion: string | undefined;
   readonly #upstreams = new Set<WatchedUpstream>();
+  readonly #reloadables = new Set<Reloadable>();
   #draining = false;
 
   constructor(options: ProxyOpsOptions = {}) {
@@ -52,6 +68,28 @@ export class ProxyOps implements CallTracking {
     const watched = { upstream, healthCheckService };
     this.#upstreams.add(watched);
     return () => this.#upstreams.delete(watched);
+  }
+
+  /** Adds a plugin to `reload`; returns what takes it out again. */
+  addReloadable(reloadable: Reloadable): () => void {
+    this.#reloadables.add(reloadable);
+    return () => this.#reloadables.delete(reloadable);
+  }
+
+  /**
+   * Serves new calls with new plugin options (each plugin's as at registration, with `ops`), all or nothing: when
+   * any plugin refuses them, every one keeps its old settings and the error is thrown. Calls in flight keep the
+   * settings they started with.
+   */
+  async reload(options: object): Promise<void> {
+    const prepared: PreparedReload[] = [];
+    try {
+      for (const reloadable of this.#reloadables) prepared.push(await reloadable.prepare(options));
+    } catch (error) {
+      await Promise.all(prepared.map((p) => p.discard()));
+      throw error;
+    }
+    for (const p of prepared) p.commit();
   }
 
   /** A call about to be bridged. */
@@ -86,8 +124,9 @@ export class ProxyOps implements CallTracking {
     return liveness(this.#upstreams, this.#draining);
   }
 
-  readiness(): Promise<ReadinessReport> {
-    return readiness(this.#upstreams, this.#draining);
+  async readiness(): Promise<ReadinessReport> {
+    const report = await readiness(this.#upstreams, this.#draining);
+    return this.configVersion === undefined ? report : { ...report, configVersion: this.configVersion };
   }
 
   /**
