@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { FastifyBaseLogger } from "fastify";
 import { type CliConfig, describeRouting, parseCli } from "../cli/arguments.js";
 import type { ProxyOps } from "../ops/ops.js";
+import { pluginOptions } from "../plugin/build.js";
 import { configVersion } from "./config-version.js";
 
 /**
@@ -76,7 +77,7 @@ export class ConfigReloader {
       return true;
     }
     try {
-      await ops.reload(config.proxy);
+      await ops.reload(pluginOptions(config.proxy));
     } catch (error) {
       return this.#rejected(trigger, (error as Error).message.split("\n"));
     }
@@ -91,7 +92,7 @@ export class ConfigReloader {
     ops.configVersion = version;
     ops.metrics.reloaded("ok");
     log.info(
-      { configVersion: version, previousVersion: from },
+      { configVersion: version },
       `${trigger}: configuration reloaded (version ${from} -> ${version}); ${describeRouting(config.proxy)}`,
     );
     if (kept.length > 0) {
@@ -109,7 +110,7 @@ export class ConfigReloader {
     const listed =
       problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`;
     log.error(
-      { configVersion: this.#version, problems },
+      { configVersion: this.#version },
       `${trigger}: configuration rejected, version ${this.#version} still serving: ${listed}`,
     );
     return false;
