@@ -10,8 +10,7 @@ import { type RunningUpstream, startUpstreams } from "../upstream/upstreams.js";
 import { CorsPolicy } from "./cors.js";
 import { type InterceptorChain, interceptorChain } from "./interceptors.js";
 import { type ResolvedCallLimits, resolveCallLimits } from "./limits.js";
-import type { GrpcWebProxyOptions } from "./options.js";
-import { resolveOptions } from "./options.js";
+import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
 import { PublicHosts } from "./public-hosts.js";
 
 /**
