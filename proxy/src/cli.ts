@@ -10,8 +10,12 @@ import { drainAndClose } from "./ops/drain.js";
 import { defaultLogFormat, loggerOptions } from "./ops/log-format.js";
 import { ProxyOps } from "./ops/ops.js";
 import { buildServer } from "./plugin/build.js";
+import { ConfigReloader } from "./reload/reloader.js";
+import { reloadOnFileChange } from "./reload/watch.js";
+import { startTracing } from "./tracing/start.js";
 
-const parsed = parseCli(process.argv.slice(2), process.env);
+const argv = process.argv.slice(2);
+const parsed = parseCli(argv, process.env);
 if (parsed.kind === "help") {
   console.log(parsed.text);
   process.exit(0);
@@ -52,6 +56,8 @@ async function serve(config: CliConfig): Promise<void> {
     ops,
     logger: await loggerOptions(config.logFormat ?? defaultLogFormat(), config.logLevel, bufferedStdout()),
   });
+  // Before the proxy listens, so that its first call has a span too.
+  if (config.tracing.kind === "on") ops.tracer = await startTracing(config.tracing, app.log);
   const admin = config.admin && buildAdminServer(ops, app.log);
   // The admin port first: when either port is taken, neither serves, and the public one never said it listens.
   try {
@@ -67,6 +73,10 @@ async function serve(config: CliConfig): Promise<void> {
     app.log.info(`serving /healthz, /readyz and /metrics on ${config.admin.host}:${config.admin.port}`);
   }
 
+  const reloader = new ConfigReloader({ argv, env: process.env, config, ops, log: app.log });
+  process.on("SIGHUP", () => void reloader.reload("SIGHUP"));
+  const stopWatching = config.watchConfig ? reloadOnFileChange(reloader) : undefined;
+
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
@@ -75,11 +85,12 @@ async function serve(config: CliConfig): Promise<void> {
         process.exit(1);
       }
       stopping = true;
+      stopWatching?.();
       app.log.info(`${signal}: draining; calls in flight have ${config.drainTimeoutMs} ms to end`);
       drainAndClose(app, ops, config.drainTimeoutMs)
         .then(async (ended) => {
           if (ended > 0) app.log.warn(`ended ${ended} call(s) still in flight with UNAVAILABLE`);
-          await admin?.close();
+          await Promise.all([admin?.close(), ops.tracer?.shutdown()]);
           process.exit(0);
         })
         .catch((error: unknown) => {

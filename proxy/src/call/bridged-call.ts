@@ -3,14 +3,22 @@ import { Base64Decoder } from "../protocol/base64.js";
 import { upstreamContentType, type WebContentType } from "../protocol/content-type.js";
 import { FrameBoundaryTracker, RequestBodyReader } from "../protocol/frame.js";
 import { responseMetadata, upstreamRequestHeaders } from "../protocol/metadata.js";
-import { Code, codeFromHttpStatus, GrpcError, messageFromNonGrpcReply } from "../protocol/status.js";
+import {
+  Code,
+  codeFromHttpStatus,
+  decodeGrpcMessage,
+  GrpcError,
+  messageFromNonGrpcReply,
+} from "../protocol/status.js";
 import { effectiveTimeout, encodeGrpcTimeout, parseGrpcTimeout } from "../protocol/timeout.js";
+import type { CallSpan } from "../tracing/tracer.js";
 import {
   BACKEND,
   type CallCause,
   type CallOutcome,
   CLIENT_GONE,
   DEADLINE,
+  describeCause,
   limitCause,
   MALFORMED,
   type Refusal,
@@ -86,6 +94,8 @@ export interface CallRequest {
   /** The call interceptors' verdict: the call is forwarded once it resolves to undefined, refused with a refusal. */
   readonly interception?: Promise<Refusal | undefined>;
   readonly observer?: CallObserver;
+  /** The call's trace span; none while traces are off, so an untraced call does nothing for them. */
+  readonly span?: CallSpan | undefined;
 }
 
 /** Where a call is; each hook acts only in the states it belongs to. */
@@ -307,6 +317,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       clientAddress,
       clientProtocol,
       trustForwarded: headerPolicy.trustForwarded,
+      traceparent: this.#request.span?.traceparent,
     });
     this.#state = "upstream";
     try {
@@ -326,6 +337,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     }
     this.#attempts++;
     this.#streamed?.opened();
+    this.#request.span?.sentTo(this.#upstream.address as URL);
   }
 
   // ---- backend → proxy → browser
@@ -333,6 +345,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   upstreamHeaders(headers: IncomingHttpHeaders, endStream: boolean): void {
     if (this.#state !== "upstream") return;
     this.#respondedAt = performance.now();
+    this.#request.span?.responseStarted();
     const hasStatus = headers["grpc-status"] !== undefined;
     const status = Number(headers[":status"]);
     const contentType = single(headers["content-type"]);
@@ -491,14 +504,14 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     switch (ending.kind) {
       case "trailers":
         browser.finish(responseMetadata(ending.trailers, this.#request.headerPolicy.passSetCookie));
-        this.#report(Number(ending.trailers["grpc-status"]), BACKEND);
+        this.#report(Number(ending.trailers["grpc-status"]), BACKEND, ending.trailers);
         return;
       case "trailers_only":
         browser.trailersOnly(
           responseMetadata(ending.headers, this.#request.headerPolicy.passSetCookie),
           false,
         );
-        this.#report(Number(ending.headers["grpc-status"]), BACKEND);
+        this.#report(Number(ending.headers["grpc-status"]), BACKEND, ending.headers);
         return;
       case "error": {
         if (this.#attempts > 0) this.#upstream.cancel();
@@ -508,7 +521,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
         this.#partial = [];
         if (!browser.headersSent) browser.trailersOnly(status, state === "reading");
         else browser.finish(status);
-        this.#report(ending.error.code, ending.cause);
+        this.#report(ending.error.code, ending.cause, ending.error.message);
         return;
       }
       case "client_gone":
@@ -518,13 +531,23 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     }
   }
 
-  #report(code: number, cause: CallCause): void {
+  /** `message`: the proxy's own, or the backend's status in the headers it came in. */
+  #report(code: number, cause: CallCause, message?: string | IncomingHttpHeaders): void {
     const forwarded = this.#attempts > 0;
-    this.#request.observer?.callEnded({
+    const bytesIn = forwarded ? (this.#streamed?.bytes ?? this.#body?.length ?? 0) : 0;
+    const { span, observer } = this.#request;
+    span?.end({
+      code,
+      message: typeof message === "object" ? backendMessage(message) : message,
+      bytesIn,
+      bytesOut: this.#bytesOut,
+      cause: describeCause(cause),
+    });
+    observer?.callEnded({
       code,
       cause,
       forwarded,
-      bytesIn: forwarded ? (this.#streamed?.bytes ?? this.#body?.length ?? 0) : 0,
+      bytesIn,
       bytesOut: this.#bytesOut,
       messagesOut: this.#tracker.frames,
       respondedAt: this.#respondedAt,
@@ -555,6 +578,12 @@ function requestBodyCause(error: GrpcError): CallCause {
 /** The response frame tracker refuses an oversized message with RESOURCE_EXHAUSTED, and a bad frame with any other code. */
 function responseFrameCause(error: GrpcError): CallCause {
   return error.code === Code.RESOURCE_EXHAUSTED ? limitCause("response_message") : UPSTREAM_FAILURE;
+}
+
+/** The backend's grpc-message, decoded, for a span's status. */
+function backendMessage(headers: IncomingHttpHeaders): string | undefined {
+  const message = single(headers["grpc-message"]);
+  return message === undefined ? undefined : decodeGrpcMessage(message);
 }
 
 /** Node types a custom header as a list when it came more than once; the first one counts. */

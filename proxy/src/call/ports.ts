@@ -60,6 +60,8 @@ export interface BrowserListener {
 export interface UpstreamSide {
   /** `:authority` of the call. */
   readonly authority: string;
+  /** The backend address the last `send` went to; undefined before. */
+  readonly address: URL | undefined;
   /**
    * Opens a stream with `headers`, sends `body` and half-closes; without a body the request stays
    * open for `write` and `endRequest`. Called again after a stream the backend never saw

@@ -35,6 +35,10 @@ export class UpstreamStream implements UpstreamSide {
     return this.#upstream.authority;
   }
 
+  get address(): URL | undefined {
+    return this.#stream && this.#upstream.addressOf(this.#stream);
+  }
+
   /**
    * True when the stream closed without a response and the backend never saw it, so sending the call
    * again cannot run it twice: the backend refused it (REFUSED_STREAM, also what a GOAWAY means for

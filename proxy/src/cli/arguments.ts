@@ -12,7 +12,8 @@ import {
   type SettingKey,
   type SettingValue,
 } from "../settings/registry.js";
-import type { HostPort, LogLevel } from "../settings/values.js";
+import { file as fileKind, type HostPort, type LogLevel } from "../settings/values.js";
+import { type OtelTracing, readOtelTracing } from "../tracing/otel-settings.js";
 import { planRouting, type RoutingOptions } from "../upstream/routing.js";
 import type { UpstreamTlsOptions } from "../upstream/tls.js";
 import { USAGE } from "./usage.js";
@@ -29,6 +30,12 @@ export interface CliConfig extends HostPort {
   readonly proxy: Omit<ServerOptions, "logger">;
   /** Processes that share the port (node:cluster); 1: this one alone. */
   readonly workers: number;
+  /** Traces, as the OTEL_* environment variables ask. */
+  readonly tracing: Exclude<OtelTracing, { kind: "invalid" }>;
+  /** Every file this configuration was read from: the config file, then the files its settings name. */
+  readonly files: readonly string[];
+  /** Reload when one of `files` changes. */
+  readonly watchConfig: boolean;
 }
 
 export type CliParse =
@@ -62,6 +69,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
   if (flags.has("help")) return { kind: "help", text: USAGE };
   if (flags.has("version")) return { kind: "version" };
   problems.push(...unknownVariables(env));
+  const tracing = readOtelTracing(env);
+  if (tracing.kind === "invalid") problems.push(...tracing.problems.map((problem) => `$${problem}`));
 
   const checkOnly = flags.get("checkConfig") as string | undefined;
   const configPath =
@@ -155,9 +164,18 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
     drainTimeoutMs: value("drainTimeout") as number,
     workers: value("workers") as number,
     proxy,
+    tracing: tracing as CliConfig["tracing"],
+    files: [
+      ...(configPath === undefined ? [] : [configPath]),
+      ...[...chosen]
+        .filter(([key]) => (SETTINGS[key] as Setting).kind === fileKind)
+        .map(([, { value }]) => value as string),
+    ],
+    watchConfig: value("watchConfig") === true,
   };
   if (checkOnly === undefined) return { kind: "run", config };
-  return { kind: "checked", config, summary: `${checkOnly}: valid; ${describeRouting(routing)}` };
+  const traces = tracing.kind === "on" ? `; traces over OTLP ${tracing.protocol}` : "";
+  return { kind: "checked", config, summary: `${checkOnly}: valid; ${describeRouting(routing)}${traces}` };
 }
 
 type Flags = Map<SettingKey | "help" | "version", string | string[] | true>;

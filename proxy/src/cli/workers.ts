@@ -18,7 +18,8 @@ export interface SupervisorOptions {
  * before it ever listened (a port in use, a bad certificate) stops the whole
  * proxy, since its siblings would fail alike. SIGTERM is passed to every worker,
  * which drains as a single process does; the primary exits when they all have.
- * SIGINT is not passed on: a terminal's Ctrl-C reaches every process already.
+ * SIGINT is not passed on: a terminal's Ctrl-C reaches every process already. SIGHUP is, and each worker
+ * reloads its configuration.
  */
 export function superviseWorkers({ workers, drainTimeoutMs }: SupervisorOptions): void {
   let stopping = false;
@@ -64,6 +65,11 @@ export function superviseWorkers({ workers, drainTimeoutMs }: SupervisorOptions)
   });
   process.on("SIGINT", () => {
     stopping = true;
+  });
+  process.on("SIGHUP", () => {
+    if (stopping) return;
+    log(30, "SIGHUP: passing it to every worker, which reload the configuration");
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGHUP");
   });
 
   log(30, `starting ${workers} workers sharing the ports`);

@@ -39,6 +39,8 @@ export interface ReadinessReport {
   readonly ready: boolean;
   readonly draining: boolean;
   readonly upstreams: UpstreamReadiness[];
+  /** The version (a hash) of the configuration served, when a CLI or host app set one. */
+  readonly configVersion?: string;
 }
 
 /**

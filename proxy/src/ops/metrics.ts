@@ -17,6 +17,9 @@ export const REJECT_REASONS = [
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/** How a configuration reload went: `failed` left the old configuration serving. */
+export type ReloadResult = "ok" | "failed";
+
 /** What the gauges read at scrape time. */
 export interface MetricSources {
   activeCalls(): number;
@@ -52,6 +55,10 @@ export class ProxyMetrics {
   #notForwarded: SeriesPair | undefined;
   readonly #rejected = new Map<RejectReason, number>(REJECT_REASONS.map((reason) => [reason, 0]));
   readonly #limits = new Map<LimitName, number>();
+  readonly #reloads = new Map<ReloadResult, number>([
+    ["ok", 0],
+    ["failed", 0],
+  ]);
   readonly #duration: Histogram;
   readonly #firstByte: Histogram;
 
@@ -129,6 +136,12 @@ export class ProxyMetrics {
       ["limit"],
       () => Array.from(this.#limits, ([limit, count]): Sample => [{ limit }, count]),
     );
+    counter(
+      "config_reloads_total",
+      "Configuration reloads (SIGHUP or a changed file), by result: failed ones left the old configuration serving.",
+      ["result"],
+      () => Array.from(this.#reloads, ([result, count]): Sample => [{ result }, count]),
+    );
     new Gauge({
       name: `${PREFIX}active_calls`,
       help: "Calls in flight.",
@@ -194,6 +207,10 @@ export class ProxyMetrics {
 
   limitReached(limit: LimitName): void {
     this.#limits.set(limit, (this.#limits.get(limit) ?? 0) + 1);
+  }
+
+  reloaded(result: ReloadResult): void {
+    this.#reloads.set(result, (this.#reloads.get(result) ?? 0) + 1);
   }
 
   #add(path: string): SeriesPair {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
-import type { Refusal } from "../call/outcome.js";
+import { describeCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
+import type { CallTracer } from "../tracing/tracer.js";
 import type { Upstream } from "../upstream/upstream.js";
 import {
   type LivenessReport,
@@ -11,11 +12,26 @@ import {
 } from "./health.js";
 import { InFlightCalls } from "./in-flight.js";
 import { ProxyMetrics } from "./metrics.js";
-import { type CallInfo, type CallTracking, record, TrackedCall } from "./tracked-call.js";
+import { type CallInfo, type CallTracking, record, TrackedCall, transportOf } from "./tracked-call.js";
+
+/** A plugin's part in a reload: it checks and builds what new options serve, then switches to it or drops it. */
+export interface Reloadable {
+  /** Throws (a TypeError listing every problem) when `options` cannot serve; changes nothing either way. */
+  prepare(options: object): Promise<PreparedReload>;
+}
+
+export interface PreparedReload {
+  /** New calls get the new settings; calls in flight keep theirs. */
+  commit(): void;
+  /** Another plugin refused the reload: undo what `prepare` started. */
+  discard(): Promise<void>;
+}
 
 export interface ProxyOpsOptions {
   /** Also export the process's own metrics (CPU, memory, event loop, GC); default true. */
   readonly processMetrics?: boolean;
+  /** A span per call (`startTracing`); default none. */
+  readonly tracer?: CallTracer;
 }
 
 /**
@@ -26,8 +42,13 @@ export interface ProxyOpsOptions {
 export class ProxyOps implements CallTracking {
   readonly calls = new InFlightCalls();
   readonly metrics: ProxyMetrics;
+  /** A span per call when set; the CLI sets it once tracing has started, before the proxy listens. */
+  tracer: CallTracer | undefined;
+  /** The version (a hash) of the configuration being served, for /readyz; set by whoever loads it. */
+  configVersion: string | undefined;
   readonly #upstreams = new Set<WatchedUpstream>();
   readonly #bodyBudgets = new Set<{ readonly held: number }>();
+  readonly #reloadables = new Set<Reloadable>();
   #draining = false;
 
   constructor(options: ProxyOpsOptions = {}) {
@@ -43,6 +64,7 @@ export class ProxyOps implements CallTracking {
       },
       { processMetrics: options.processMetrics ?? true },
     );
+    this.tracer = options.tracer;
   }
 
   /** True from the start of a drain: readiness fails and new calls are refused. */
@@ -63,14 +85,45 @@ export class ProxyOps implements CallTracking {
     return () => this.#bodyBudgets.delete(budget);
   }
 
+  /** Adds a plugin to `reload`; returns what takes it out again. */
+  addReloadable(reloadable: Reloadable): () => void {
+    this.#reloadables.add(reloadable);
+    return () => this.#reloadables.delete(reloadable);
+  }
+
+  /**
+   * Serves new calls with new plugin options (each plugin's as at registration, with `ops`), all or nothing: when
+   * any plugin refuses them, every one keeps its old settings and the error is thrown. Calls in flight keep the
+   * settings they started with.
+   */
+  async reload(options: object): Promise<void> {
+    const prepared: PreparedReload[] = [];
+    try {
+      for (const reloadable of this.#reloadables) prepared.push(await reloadable.prepare(options));
+    } catch (error) {
+      await Promise.all(prepared.map((p) => p.discard()));
+      throw error;
+    }
+    for (const p of prepared) p.commit();
+  }
+
   /** A call about to be bridged. */
   track(request: FastifyRequest, info: CallInfo): TrackedCall {
     return new TrackedCall(this, request, info);
   }
 
-  /** Counts and logs a call the proxy refused before it began. */
+  /** Counts, logs and traces a call the proxy refused before it began. */
   refused(request: FastifyRequest, requestId: string, path: string, { error, cause }: Refusal): void {
     const call = { requestId, path, upstream: undefined, startedAt: performance.now() };
+    this.tracer
+      ?.startCall({ path, headers: request.headers, transport: transportOf(request), upstream: undefined })
+      .end({
+        code: error.code,
+        message: error.message,
+        bytesIn: 0,
+        bytesOut: 0,
+        cause: describeCause(cause),
+      });
     record(this.metrics, request, call, {
       code: error.code,
       cause,
@@ -86,8 +139,9 @@ export class ProxyOps implements CallTracking {
     return liveness(this.#upstreams, this.#draining);
   }
 
-  readiness(): Promise<ReadinessReport> {
-    return readiness(this.#upstreams, this.#draining);
+  async readiness(): Promise<ReadinessReport> {
+    const report = await readiness(this.#upstreams, this.#draining);
+    return this.configVersion === undefined ? report : { ...report, configVersion: this.configVersion };
   }
 
   /**

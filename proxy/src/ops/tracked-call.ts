@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { BridgedCall, CallObserver } from "../call/bridged-call.js";
 import type { CallOutcome } from "../call/outcome.js";
 import type { GrpcError } from "../protocol/status.js";
+import type { CallSpan, CallTracer, CallTransport } from "../tracing/tracer.js";
 import { type LoggedCall, logCall } from "./access-log.js";
 import type { InFlightCalls } from "./in-flight.js";
 import type { ProxyMetrics, RejectReason } from "./metrics.js";
@@ -10,6 +11,8 @@ import type { ProxyMetrics, RejectReason } from "./metrics.js";
 export interface CallTracking {
   readonly metrics: ProxyMetrics;
   readonly calls: InFlightCalls;
+  /** Undefined while traces are off. */
+  readonly tracer: CallTracer | undefined;
 }
 
 export interface CallInfo {
@@ -19,6 +22,8 @@ export interface CallInfo {
   readonly upstream: string;
   /** grpc-web-text rather than binary. */
   readonly text: boolean;
+  /** Default: HTTP/1.1 or HTTP/2, as the request came. */
+  readonly transport?: CallTransport;
 }
 
 /** One bridged call as operators see it: in flight, counted, and logged once when it ends. */
@@ -27,6 +32,8 @@ export class TrackedCall implements LoggedCall, CallObserver {
   readonly path: string;
   readonly upstream: string;
   readonly startedAt = performance.now();
+  /** The call's trace span, for the call to carry; undefined while traces are off. */
+  readonly span: CallSpan | undefined;
   readonly #tracking: CallTracking;
   readonly #request: FastifyRequest;
   readonly #text: boolean;
@@ -39,6 +46,12 @@ export class TrackedCall implements LoggedCall, CallObserver {
     this.#tracking = tracking;
     this.#request = request;
     this.#text = info.text;
+    this.span = tracking.tracer?.startCall({
+      path: info.path,
+      headers: request.headers,
+      transport: info.transport ?? transportOf(request),
+      upstream: info.upstream,
+    });
   }
 
   /** Starts `call`, whose observer must be this. */
@@ -57,6 +70,11 @@ export class TrackedCall implements LoggedCall, CallObserver {
     this.#tracking.metrics.seriesOf(this.path, this.#text, outcome).finish(outcome, this.startedAt);
     record(this.#tracking.metrics, this.#request, this, outcome);
   }
+}
+
+/** How a request over HTTP reached the proxy. */
+export function transportOf(request: FastifyRequest): CallTransport {
+  return request.raw.httpVersionMajor === 2 ? "h2" : "http/1.1";
 }
 
 /** Counts a call the proxy answered itself, and logs every call: the one place an outcome is recorded. */

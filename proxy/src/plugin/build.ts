@@ -32,7 +32,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     "grpc-web-bridge options",
     optionProblems(options, ["plugin", "server"], [...PLUGIN_CODE_OPTIONS, "logger", "tls"]),
   );
-  const { logger = true, tls, headersTimeout, requestTimeout, ...proxyOptions } = options;
+  const { logger = true, tls } = options;
   const common = {
     // Fastify's own request logging does not see hijacked replies; calls log themselves.
     logController: new LogController({ disableRequestLogging: true }),
@@ -67,6 +67,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const stop = reloadOnChange(app.server as never, tls, app.log);
     app.addHook("onClose", async () => stop());
   }
-  await app.register(grpcWebProxy, proxyOptions);
+  await app.register(grpcWebProxy, pluginOptions(options));
   return app;
+}
+
+/** The plugin's part of `buildServer`'s options, as at start and for `ProxyOps.reload`: the rest are the server's. */
+export function pluginOptions(options: ServerOptions): GrpcWebProxyOptions {
+  const { logger, tls, headersTimeout, requestTimeout, ...plugin } = options;
+  return plugin;
 }

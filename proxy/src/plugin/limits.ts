@@ -76,7 +76,8 @@ function usableMemory(): number {
  * before it costs anything.
  */
 export class BodyBudget implements RequestBodyBudget {
-  readonly limit: number;
+  /** Set anew by a reload; calls already holding bytes keep them. */
+  limit: number;
   #held = 0;
 
   constructor(limit: number) {
@@ -109,13 +110,18 @@ type Connection = object;
  * response closes, however it ends.
  */
 export class CallAdmission {
-  readonly #max: number;
-  readonly #maxPerConnection: number;
-  readonly #maxHeaderBytes: number;
+  #max = 0;
+  #maxPerConnection = 0;
+  #maxHeaderBytes = 0;
   readonly #perConnection = new WeakMap<Connection, number>();
   #active = 0;
 
   constructor(limits: ResolvedCallLimits) {
+    this.setLimits(limits);
+  }
+
+  /** New limits, after a reload: the calls in flight still count against them. */
+  setLimits(limits: ResolvedCallLimits): void {
     this.#max = limits.maxConcurrentCalls;
     this.#maxPerConnection = limits.maxConcurrentCallsPerConnection;
     this.#maxHeaderBytes = limits.maxHeaderBytes;

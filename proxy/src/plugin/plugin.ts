@@ -9,15 +9,12 @@ import { ProxyOps } from "../ops/ops.js";
 import { requestIdFor } from "../ops/request-id.js";
 import { parseWebContentType, responseContentType } from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
-import { RouteTable } from "../upstream/routes.js";
-import { INSECURE_SKIP_VERIFY_WARNING, upstreamConnectOptions } from "../upstream/tls.js";
 import type { Upstream } from "../upstream/upstream.js";
-import { startUpstreams } from "../upstream/upstreams.js";
-import { CorsPolicy, type OriginVerdict } from "./cors.js";
-import { interceptorChain } from "./interceptors.js";
-import { BodyBudget, CallAdmission, resolveCallLimits } from "./limits.js";
-import { type GrpcWebProxyOptions, resolveOptions } from "./options.js";
+import type { OriginVerdict } from "./cors.js";
+import { BodyBudget, CallAdmission } from "./limits.js";
+import type { GrpcWebProxyOptions } from "./options.js";
 import { defaultPublicHosts, PublicHosts } from "./public-hosts.js";
+import { type Serving, startServing, upstreamsLeft } from "./serving.js";
 import { isUpgrade, routeUpgrades, WebSocketCalls } from "./websocket.js";
 
 /** `/package.Service/Method`: gRPC's path shape, so the plugin never claims the host app's other routes. */
@@ -38,51 +35,59 @@ const LOGGED_VALUE_LIMIT = 256;
  * skip-override: its raw-body parser and error handler stay inside its own scope.
  */
 export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebProxyOptions): Promise<void> {
-  const settings = resolveOptions(options);
-  if (options.upstreamTls?.insecureSkipVerify) fastify.log.warn(INSECURE_SKIP_VERIFY_WARNING);
-  const upstreams = await startUpstreams(settings.routing.upstreams, {
-    log: fastify.log,
-    resolve: options.resolveHost,
-    tls: () => upstreamConnectOptions(options.upstreamTls),
-  });
-  const cors = new CorsPolicy(settings.allowedOrigins);
-  const callLimits = resolveCallLimits(options);
-  const limits = {
-    ...callLimits,
-    maxMessageBytes: settings.maxMessageBytes,
-    maxTimeoutMs: settings.maxTimeoutMs,
-  };
-  const admission = new CallAdmission(callLimits);
-  const bodyBudget = new BodyBudget(callLimits.maxBufferedRequestBytes);
-  const intercept = interceptorChain(options.interceptors);
+  const context = { log: fastify.log, resolveHost: options.resolveHost };
+  let serving = await startServing(options, context);
+  const admission = new CallAdmission(serving.admissionLimits);
+  const bodyBudget = new BodyBudget(serving.admissionLimits.maxBufferedRequestBytes);
   const ops = options.ops ?? new ProxyOps({ processMetrics: false });
-  const byName = new Map(upstreams.map(({ upstream }) => [upstream.name, upstream]));
-  const routes = new RouteTable(
-    settings.routing.routes.map(({ match, target }) => ({
-      match,
-      target: byName.get(target) as Upstream,
-    })),
-  );
-  const removeFromOps = [
-    ...upstreams.map(({ upstream, healthCheckService }) => ops.addUpstream(upstream, healthCheckService)),
-    ops.addBodyBudget(bodyBudget),
-  ];
+  const removeBodyBudget = ops.addBodyBudget(bodyBudget);
+  /** What takes each served upstream out of health and metrics. */
+  const watched = new Map<Upstream, () => void>();
+  const watch = (next: Serving) => {
+    for (const { upstream, healthCheckService } of next.upstreams.values()) {
+      if (!watched.has(upstream)) watched.set(upstream, ops.addUpstream(upstream, healthCheckService));
+    }
+  };
+  watch(serving);
+  /** Upstreams a reload removed, closing once their calls end. */
+  const closing = new Set<Promise<void>>();
+  const removeReloadable = ops.addReloadable({
+    async prepare(reloaded) {
+      // The new options replace the old ones whole; ops and resolveHost stay what they were.
+      const next = await startServing({ ...(reloaded as GrpcWebProxyOptions), ops }, context, serving);
+      return {
+        commit() {
+          const left = upstreamsLeft(serving, next);
+          serving = next;
+          admission.setLimits(next.admissionLimits);
+          bodyBudget.limit = next.admissionLimits.maxBufferedRequestBytes;
+          watch(next);
+          for (const upstream of left) {
+            watched.get(upstream)?.();
+            watched.delete(upstream);
+            const closed = upstream.close().finally(() => closing.delete(closed));
+            closing.add(closed);
+          }
+        },
+        discard: () =>
+          Promise.all(upstreamsLeft(next, serving).map((upstream) => upstream.close())).then(() => {}),
+      };
+    },
+  });
 
-  let publicHosts = new PublicHosts(settings.publicHosts ?? []);
-  if (settings.publicHosts === undefined) {
-    // The default depends on where the server listens, known only once it does.
-    fastify.addHook("onListen", async () => {
-      publicHosts = new PublicHosts(
-        defaultPublicHosts(
-          fastify.addresses().map((bound) => (typeof bound === "string" ? bound : bound.address)),
-        ),
-      );
-      if (publicHosts.any) fastify.log.warn(ANY_HOST_WARNING);
-    });
-  }
+  /** Loopback names when the server listens on loopback only: known once it listens. */
+  let defaultHosts = new PublicHosts([]);
+  fastify.addHook("onListen", async () => {
+    defaultHosts = new PublicHosts(
+      defaultPublicHosts(
+        fastify.addresses().map((bound) => (typeof bound === "string" ? bound : bound.address)),
+      ),
+    );
+    if (serving.publicHosts === undefined && defaultHosts.any) fastify.log.warn(ANY_HOST_WARNING);
+  });
 
   /** Answers a request that names two hosts (400) or a host the proxy does not answer to (421); true if it did. */
-  function refusedHost(request: FastifyRequest, res: ServerResponse): boolean {
+  function refusedHost(request: FastifyRequest, res: ServerResponse, publicHosts: PublicHosts): boolean {
     const req = request.raw;
     const host = hostOf(req);
     if (host === TWO_HOSTS) {
@@ -110,16 +115,12 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   const websocket = new WebSocketCalls({
     options,
     ops,
-    cors,
     admission,
-    intercept,
-    limits,
-    headerPolicy: settings.headerPolicy,
-    maxHeaderBytes: callLimits.maxHeaderBytes,
-    refusedHost,
+    serving: () => serving,
+    refusedHost: (request, res, current) => refusedHost(request, res, current.publicHosts ?? defaultHosts),
     rejectedOrigin: logRejectedOrigin,
-    route: (verdict, path) => {
-      const target = routes.lookup(path);
+    route: (verdict, path, current) => {
+      const target = current.routes.lookup(path);
       return refusalOf(verdict, path, target, ops.draining) ?? (target as Upstream);
     },
   });
@@ -127,8 +128,13 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
 
   fastify.addHook("onClose", async () => {
     websocket.close();
-    for (const remove of removeFromOps) remove();
-    await Promise.all(upstreams.map(({ upstream }) => upstream.close()));
+    removeReloadable();
+    removeBodyBudget();
+    for (const remove of watched.values()) remove();
+    await Promise.all([
+      ...[...serving.upstreams.values()].map(({ upstream }) => upstream.close()),
+      ...closing,
+    ]);
   });
   // The body is read as a stream by the call itself, never parsed or buffered by Fastify.
   fastify.removeAllContentTypeParsers();
@@ -139,8 +145,9 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     if (error.statusCode === 415) {
       ops.metrics.rejected("content_type");
       const req = request.raw;
-      if (refusedHost(request, reply.raw)) return;
-      unsupportedMediaType(req, reply.raw, cors.check(req.headers, isSecure(req)));
+      const current = serving;
+      if (refusedHost(request, reply.raw, current.publicHosts ?? defaultHosts)) return;
+      unsupportedMediaType(req, reply.raw, current.cors.check(req.headers, isSecure(req)));
       return;
     }
     request.log.error({ err: error }, "gRPC-Web request failed before it reached the proxy");
@@ -174,8 +181,9 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   function preflight(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     const { raw: req } = request;
-    if (refusedHost(request, reply.raw)) return;
-    const verdict = cors.check(req.headers, isSecure(req));
+    const current = serving;
+    if (refusedHost(request, reply.raw, current.publicHosts ?? defaultHosts)) return;
+    const verdict = current.cors.check(req.headers, isSecure(req));
     if (!verdict.allowed) {
       ops.metrics.rejected("cors");
       logRejectedOrigin(request, verdict.origin);
@@ -184,16 +192,18 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
         .end(`origin ${verdict.origin} is not allowed\n`);
       return;
     }
-    reply.raw.writeHead(204, cors.preflightHeaders(verdict, req.headers)).end();
+    reply.raw.writeHead(204, current.cors.preflightHeaders(verdict, req.headers)).end();
   }
 
   function call(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     const { raw: req } = request;
     const res = reply.raw;
-    if (refusedHost(request, res)) return;
+    // The settings the call keeps to its end, whatever a reload brings meanwhile.
+    const current = serving;
+    if (refusedHost(request, res, current.publicHosts ?? defaultHosts)) return;
     const secure = isSecure(req);
-    const verdict = cors.check(req.headers, secure);
+    const verdict = current.cors.check(req.headers, secure);
     const contentType = parseWebContentType(req.headers["content-type"]);
     if (!contentType) {
       ops.metrics.rejected("content_type");
@@ -204,7 +214,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const path = pathOf(req.url ?? "");
     const encoding = responseContentType(req.headers.accept, contentType);
     const web = new WebResponse(req, res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
-    const target = routes.lookup(path);
+    const target = current.routes.lookup(path);
     const refusal = refusalOf(verdict, path, target, ops.draining) ?? admission.admit(req, res);
     if (refusal) {
       if (!verdict.allowed) logRejectedOrigin(request, verdict.origin);
@@ -223,11 +233,12 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
         contentType,
         clientAddress: req.socket.remoteAddress,
         clientProtocol: secure ? "https" : "http",
-        limits,
-        headerPolicy: settings.headerPolicy,
+        limits: current.limits,
+        headerPolicy: current.headerPolicy,
         bodyBudget,
-        ...(intercept && { interception: intercept(request, path) }),
+        ...(current.intercept && { interception: current.intercept(request, path) }),
         observer: tracked,
+        span: tracked.span,
       },
       web,
       new UpstreamStream(upstream),

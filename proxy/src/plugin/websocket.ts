@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type WebSocket, WebSocketServer } from "ws";
-import { BridgedCall, type CallLimits, type HeaderPolicy } from "../call/bridged-call.js";
+import { BridgedCall } from "../call/bridged-call.js";
 import type { Refusal } from "../call/outcome.js";
 import { UpstreamStream } from "../call/upstream-stream.js";
 import { WebSocketSide } from "../call/websocket-side.js";
@@ -15,9 +15,9 @@ import { callHeaders } from "../protocol/websocket/header-lines.js";
 import { GRPC_WEBSOCKETS, selectSubprotocol } from "../protocol/websocket/subprotocol.js";
 import { optionValue } from "../settings/option-check.js";
 import type { Upstream } from "../upstream/upstream.js";
-import type { CorsPolicy, OriginVerdict } from "./cors.js";
-import type { InterceptorChain } from "./interceptors.js";
+import type { OriginVerdict } from "./cors.js";
 import type { CallAdmission } from "./limits.js";
+import type { Serving } from "./serving.js";
 
 /** The plugin options of WebSocket calls, as config keys name them. */
 export interface WebSocketOptions {
@@ -40,18 +40,15 @@ const SHUTTING_DOWN = new GrpcError(Code.UNAVAILABLE, "the proxy is shutting dow
 export interface WebSocketCallsDeps {
   readonly options: WebSocketOptions;
   readonly ops: ProxyOps;
-  readonly cors: CorsPolicy;
   readonly admission: CallAdmission;
-  readonly intercept: InterceptorChain | undefined;
-  readonly limits: CallLimits;
-  readonly headerPolicy: HeaderPolicy;
-  readonly maxHeaderBytes: number;
+  /** What calls are served with now; a call keeps the one current at its upgrade, whatever a reload brings. */
+  serving(): Serving;
   /** Answers a request for a host the proxy does not answer to; true if it did. */
-  refusedHost(request: FastifyRequest, res: ServerResponse): boolean;
+  refusedHost(request: FastifyRequest, res: ServerResponse, serving: Serving): boolean;
   /** Logs an origin refused. */
   rejectedOrigin(request: FastifyRequest, origin: string): void;
   /** The upstream of a call on `path`, or why the proxy answers it itself. */
-  route(verdict: OriginVerdict, path: string): Upstream | Refusal;
+  route(verdict: OriginVerdict, path: string, serving: Serving): Upstream | Refusal;
 }
 
 /**
@@ -130,13 +127,15 @@ export class WebSocketCalls {
     this.#firstMessageTimeoutMs = optionValue(deps.options, "websocketFirstMessageTimeout") as number;
     const ping = optionValue(deps.options, "websocketPingInterval") as number;
     this.#pingIntervalMs = ping === 0 ? undefined : ping;
+    const { limits } = deps.serving();
     this.#server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       // Costs memory per socket, and compressing secrets with attacker-chosen data is how CRIME reads them.
       perMessageDeflate: false,
       // A control byte and one frame of the largest allowed message always fit; nothing larger is buffered.
-      maxPayload: MESSAGE_OVERHEAD + deps.limits.maxMessageBytes,
+      // The limit at registration: a reload that raises maxMessageBytes needs a restart for WebSocket calls.
+      maxPayload: MESSAGE_OVERHEAD + limits.maxMessageBytes,
       handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
     });
   }
@@ -154,13 +153,14 @@ export class WebSocketCalls {
     const req = request.raw as UpgradeRequest;
     const res = reply.raw;
     const { socket, head } = req[UPGRADE] as { socket: Duplex; head: Buffer };
-    if (deps.refusedHost(request, res)) return;
+    const serving = deps.serving();
+    if (deps.refusedHost(request, res, serving)) return;
     if (selectSubprotocol(offeredProtocols(req.headers["sec-websocket-protocol"])) === undefined) {
       deps.ops.metrics.rejected("content_type");
       refuseUpgrade(res, 400, `a gRPC call over WebSocket needs the ${GRPC_WEBSOCKETS} subprotocol\n`);
       return;
     }
-    const verdict = deps.cors.check(req.headers, secure);
+    const verdict = serving.cors.check(req.headers, secure);
     if (!verdict.allowed) {
       // Not covered by CORS: without this check any page could call with the user's cookies.
       deps.ops.metrics.rejected("cors");
@@ -169,7 +169,7 @@ export class WebSocketCalls {
       return;
     }
     this.#server.handleUpgrade(req, socket, head, (ws) =>
-      this.#upgraded(request, res, ws, socket, path, verdict, secure),
+      this.#upgraded(request, res, ws, socket, path, verdict, secure, serving),
     );
   }
 
@@ -181,12 +181,13 @@ export class WebSocketCalls {
     path: string,
     verdict: OriginVerdict,
     secure: boolean,
+    serving: Serving,
   ): void {
     const deps = this.#deps;
     const { ops } = deps;
     const req = request.raw;
     const requestId = requestIdFor(req);
-    const routed = deps.route(verdict, path);
+    const routed = deps.route(verdict, path, serving);
     // A call counts against the limits from its upgrade to its socket's close.
     const refusal = "error" in routed ? routed : deps.admission.admit(req, res);
     const upstream = routed as Upstream;
@@ -195,7 +196,10 @@ export class WebSocketCalls {
       ws,
       socket,
       {
-        limits: { maxMessageBytes: deps.limits.maxMessageBytes, maxMetadataBytes: deps.maxHeaderBytes },
+        limits: {
+          maxMessageBytes: serving.limits.maxMessageBytes,
+          maxMetadataBytes: serving.admissionLimits.maxHeaderBytes,
+        },
         firstMessageTimeoutMs: this.#firstMessageTimeoutMs,
         pingIntervalMs: this.#pingIntervalMs,
         goingAway: () => ops.draining,
@@ -205,7 +209,13 @@ export class WebSocketCalls {
           const headers = callHeaders(req.headers, metadata);
           // One id for the call: the one logged since the upgrade, whatever the first message says.
           headers["x-request-id"] = requestId;
-          const tracked = ops.track(request, { requestId, path, upstream: upstream.name, text: false });
+          const tracked = ops.track(request, {
+            requestId,
+            path,
+            upstream: upstream.name,
+            text: false,
+            transport: "websocket",
+          });
           end = () => tracked.abort(SHUTTING_DOWN);
           const call = new BridgedCall(
             {
@@ -214,10 +224,11 @@ export class WebSocketCalls {
               contentType,
               clientAddress: req.socket.remoteAddress,
               clientProtocol: secure ? "https" : "http",
-              limits: deps.limits,
-              headerPolicy: deps.headerPolicy,
-              ...(deps.intercept && { interception: deps.intercept(request, path, headers) }),
+              limits: serving.limits,
+              headerPolicy: serving.headerPolicy,
+              ...(serving.intercept && { interception: serving.intercept(request, path, headers) }),
               observer: tracked,
+              span: tracked.span,
             },
             side,
             new UpstreamStream(upstream),

@@ -18,6 +18,8 @@ export interface UpstreamRequestContext {
    * with what this proxy saw, so a caller cannot pose as another address, host or scheme.
    */
   readonly trustForwarded?: boolean;
+  /** The proxy's own span's W3C trace context, which replaces the browser's: the backend's parent is the proxy. */
+  readonly traceparent?: string | undefined;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1, RFC 2616 §13.5.1, RFC 7540 §3.2.1's HTTP2-Settings of an h2c upgrade): they
@@ -126,6 +128,7 @@ export function upstreamRequestHeaders(
     if (value !== undefined) headers[name] = value;
   }
   if (ctx.timeout !== undefined) headers["grpc-timeout"] = ctx.timeout;
+  if (ctx.traceparent !== undefined) headers.traceparent = ctx.traceparent;
   const xff = forwardedFor(trusted ? incoming["x-forwarded-for"] : undefined, ctx.clientAddress);
   if (xff !== undefined) headers["x-forwarded-for"] = xff;
   if (incoming.host !== undefined) headers["x-forwarded-host"] ??= incoming.host;

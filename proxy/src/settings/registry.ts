@@ -475,6 +475,14 @@ export const SETTINGS = {
     help: "processes sharing the ports (node:cluster); 'auto': one per CPU",
     takenBy: "cli",
   }),
+  watchConfig: setting({
+    flag: "watch-config",
+    env: "GRPC_WEB_BRIDGE_WATCH_CONFIG",
+    kind: boolean,
+    default: false,
+    help: "reload as on SIGHUP when the config file or a file it names (tokens, JWT key, CA, client certificate) changes; checked every second",
+    takenBy: "cli",
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

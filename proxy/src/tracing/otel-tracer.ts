@@ -125,9 +125,13 @@ class OtelCallSpan implements CallSpan {
     this.traceparent = `00-${traceId}-${spanId}-${traceFlags < 16 ? "0" : ""}${traceFlags.toString(16)}`;
   }
 
-  sentTo(host: string, port: number): void {
-    this.#span.setAttribute(ATTR_SERVER_ADDRESS, host);
-    this.#span.setAttribute(ATTR_SERVER_PORT, port);
+  sentTo(address: URL): void {
+    // server.address is the bare host: an IPv6 address without the URL's brackets.
+    this.#span.setAttribute(ATTR_SERVER_ADDRESS, address.hostname.replace(/^\[(.*)\]$/, "$1"));
+    this.#span.setAttribute(
+      ATTR_SERVER_PORT,
+      address.port === "" ? defaultPort(address) : Number(address.port),
+    );
   }
 
   responseStarted(): void {
@@ -154,6 +158,11 @@ class OtelCallSpan implements CallSpan {
     }
     span.end();
   }
+}
+
+/** A URL leaves out its scheme's default port. */
+function defaultPort(address: URL): number {
+  return address.protocol === "https:" ? 443 : 80;
 }
 
 function diagLogger(log: TracingLog): DiagLogger {

@@ -30,8 +30,8 @@ export interface SpanEnding {
 export interface CallSpan {
   /** This span's W3C trace context, for the request upstream: it replaces the browser's `traceparent`. */
   readonly traceparent: string;
-  /** The backend address the call was sent to; again after a retry that went elsewhere. */
-  sentTo(host: string, port: number): void;
+  /** The backend address (`http://host:port`) the call was sent to; again after a retry that went elsewhere. */
+  sentTo(address: URL): void;
   /** The backend's response began (its headers reached the proxy). */
   responseStarted(): void;
   /** Ends the span: an error status for any code but OK. Once. */

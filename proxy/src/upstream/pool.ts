@@ -88,6 +88,10 @@ export class UpstreamPool {
     return this.#target.url.host;
   }
 
+  get url(): URL {
+    return this.#target.url;
+  }
+
   get authority(): string {
     return this.#target.url.host;
   }

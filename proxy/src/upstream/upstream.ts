@@ -155,6 +155,11 @@ export class Upstream {
     return stream;
   }
 
+  /** The address a stream it opened went to. */
+  addressOf(stream: ClientHttp2Stream): URL | undefined {
+    return this.#byStream.get(stream)?.pool.url;
+  }
+
   /** Cancels a stream it opened that is still open (RST_STREAM CANCEL). */
   cancel(stream: ClientHttp2Stream): void {
     this.#byStream.get(stream)?.pool.cancel(stream);

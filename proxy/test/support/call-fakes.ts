@@ -82,6 +82,7 @@ export class FakeStreamingBrowser extends FakeBrowser {
 /** An upstream side that records the streams the call sends and lets the test play the backend. */
 export class FakeUpstream implements UpstreamSide {
   readonly authority = "backend.test:50051";
+  readonly address = new URL("http://backend.test:50051");
   /** The streams sent; `body` undefined for a streamed request, whose bytes `written` records. */
   readonly sent: { headers: OutgoingHttpHeaders; body: Buffer | undefined }[] = [];
   /** What `write` got, per stream sent without a body, and whether `endRequest` followed. */

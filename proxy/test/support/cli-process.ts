@@ -22,7 +22,7 @@ export interface RunningCli {
 }
 
 /** Starts the CLI with `args` (--upstream and the like) on free loopback ports; resolves once both listen. */
-export async function startCli(args: readonly string[]): Promise<RunningCli> {
+export async function startCli(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunningCli> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
@@ -36,7 +36,7 @@ export async function startCli(args: readonly string[]): Promise<RunningCli> {
       `127.0.0.1:${adminPort}`,
       ...args,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
   );
   dieWithTest(child);
   let output = "";
