@@ -34,7 +34,7 @@ export function fetchCall(fetch: Fetch | undefined) {
       // An abort is reported by the transport, as the abort's reason.
       if (req.signal.aborted) throw cause;
       throw new ConnectError(
-        `no response: a network error, or a CORS refusal (does the proxy allow this origin?): ${cause}`,
+        "no response: the network failed, or CORS refused the call (does the proxy allow this origin?)",
         Code.Unavailable,
         undefined,
         undefined,
@@ -44,48 +44,45 @@ export function fetchCall(fetch: Fetch | undefined) {
     const headError = responseHeadError(response);
     if (headError) throw headError;
     const trailer = new Headers();
-    const messages = readMessages(response, req.method.output, trailer);
-    const head = { service: req.service, header: response.headers, trailer };
-    if (req.stream) return { ...head, stream: true, method: req.method, message: messages };
-    const replies = [];
-    for await (const message of messages) replies.push(message);
-    if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
-    return { ...head, stream: false, method: req.method, message: replies[0] as MessageShape<DescMessage> };
+    let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = readMessages(
+      response,
+      req.method.output,
+      trailer,
+    );
+    if (!req.stream) {
+      const replies = [];
+      for await (const reply of message) replies.push(reply);
+      if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
+      message = replies[0] as MessageShape<DescMessage>;
+    }
+    const { stream, service, method } = req;
+    return { stream, service, method, header: response.headers, trailer, message } as
+      | UnaryResponse
+      | StreamResponse;
   };
 }
 
 /**
  * Parses the response body into messages, copying the trailers into `trailer` and throwing the status
- * if it is not OK. A trailers-only response (status in the headers) must have an empty body. The
- * status error carries the headers and trailers as its metadata.
+ * if it is not OK. A trailers-only response (status in the headers) must have an empty body.
  */
 async function* readMessages<Desc extends DescMessage>(
   response: Response,
   schema: Desc,
   trailer: Headers,
 ): AsyncGenerator<MessageShape<Desc>> {
-  const metadata = new Headers(response.headers);
-  let ended = response.headers.has(headerStatus);
-  if (ended) copyInto(trailer, response.headers);
+  const { headers, body } = response;
+  let fields = headers.has(headerStatus) ? headers : undefined;
   let empty = true;
-  for await (const frame of response.body ? readFrames(response.body) : []) {
-    if (ended) throw protocolError("data after the status");
-    if (frame.flags & compressedFlag) throw protocolError("a compressed frame, though none was offered");
+  for await (const { flags, data } of body ? readFrames(body) : []) {
+    if (fields) throw protocolError("data after the status");
+    if (flags & compressedFlag) throw protocolError("a compressed frame, though none was offered");
     empty = false;
-    if (frame.flags & trailerFlag) {
-      const fields = parseTrailer(frame.data);
-      copyInto(trailer, fields);
-      copyInto(metadata, fields);
-      ended = true;
-    } else {
-      yield fromBinary(schema, frame.data);
-    }
+    if (flags & trailerFlag) fields = parseTrailer(data);
+    else yield fromBinary(schema, data);
   }
-  if (!trailer.has(headerStatus)) throw missingStatusError(response, empty);
-  const error = statusError(trailer, metadata);
+  if (!fields) throw missingStatusError(response, empty);
+  for (const [key, value] of fields) trailer.append(key, value);
+  const error = statusError(fields, headers);
   if (error) throw error;
-}
-
-function copyInto(target: Headers, source: Headers): void {
-  for (const [key, value] of source) target.append(key, value);
 }

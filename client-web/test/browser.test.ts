@@ -284,7 +284,10 @@ test("CORS refusal: a proxy that does not allow the page's origin is named in th
     metadata: { "x-case": "cors" },
   });
   assert.equal(outcome.error?.codeName, "UNAVAILABLE");
-  assert.match(outcome.error?.rawMessage ?? "", /CORS refusal \(does the proxy allow this origin\?\)/);
+  assert.match(
+    outcome.error?.rawMessage ?? "",
+    /CORS refused the call \(does the proxy allow this origin\?\)/,
+  );
   assert.equal(outcome.error?.cause, "TypeError");
   assert.equal(
     backend.observations.some((o) => o.metadata["x-case"] === "cors"),
@@ -296,6 +299,6 @@ test("CORS refusal: a proxy that does not allow the page's origin is named in th
 test("a gateway's HTML 502 page is named in the error, with its HTTP status", async () => {
   const outcome = await call({ baseUrl: `${page.origin}${gatewayPath}`, method: "sayHello", name: "Ada" });
   assert.equal(outcome.error?.codeName, "UNAVAILABLE");
-  assert.match(outcome.error?.rawMessage ?? "", /^HTTP 502 text\/html, not gRPC-Web: an HTML page/);
+  assert.match(outcome.error?.rawMessage ?? "", /^HTTP 502 text\/html: not gRPC-Web, an HTML page/);
   assert.match(outcome.error?.rawMessage ?? "", /baseUrl/);
 });

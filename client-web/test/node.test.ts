@@ -161,7 +161,7 @@ test("nothing listening: UNAVAILABLE, the code the retry interceptor retries", a
   const client = greeter({ baseUrl: `http://127.0.0.1:${await freePort()}` });
   const error = await failure(client.sayHello({ name: "Node" }));
   assert.equal(error.code, Code.Unavailable);
-  assert.match(error.rawMessage, /network error, or a CORS refusal/);
+  assert.match(error.rawMessage, /the network failed, or CORS refused the call/);
   assert.ok(error.cause instanceof TypeError, String(error.cause));
 });
 
@@ -177,7 +177,7 @@ test("baseUrl pointing at a web server: the error says so instead of failing to 
   const client = greeter({ baseUrl: `http://127.0.0.1:${address.port}` });
   const error = await failure(client.sayHello({ name: "Node" }));
   assert.equal(error.code, Code.Unknown);
-  assert.match(error.rawMessage, /^HTTP 200 text\/html, not gRPC-Web: an HTML page.*baseUrl/);
+  assert.match(error.rawMessage, /^HTTP 200 text\/html: not gRPC-Web, an HTML page.*baseUrl/);
 });
 
 test("a deadline of zero or less means none (connect's rule), even against the transport's default", async () => {

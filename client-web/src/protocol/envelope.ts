@@ -27,8 +27,8 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
   const reader = body.getReader();
   let pending = new Uint8Array(0);
   for (;;) {
-    const end = pending.length < 5 ? Number.POSITIVE_INFINITY : 5 + frameLength(pending);
-    if (pending.length >= end) {
+    const end = pending.length > 4 && 5 + new DataView(pending.buffer, pending.byteOffset).getUint32(1);
+    if (end && pending.length >= end) {
       yield { flags: pending[0] as number, data: pending.subarray(5, end) };
       pending = pending.subarray(end);
       continue;
@@ -40,7 +40,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
       throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable, undefined, undefined, cause);
     }
     if (chunk.done) {
-      if (pending.length > 0) throw protocolError("body ended inside a frame");
+      if (pending.length) throw protocolError("body ended inside a frame");
       return;
     }
     const joined = new Uint8Array(pending.length + chunk.value.length);
@@ -48,10 +48,6 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
     joined.set(chunk.value, pending.length);
     pending = joined;
   }
-}
-
-function frameLength(bytes: Uint8Array): number {
-  return new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
 }
 
 /** A reply that breaks the gRPC-Web protocol: INTERNAL, as gRPC clients report it. */

@@ -21,20 +21,17 @@ const codeOfHttpStatus: Record<number, Code> = {
  * Anything else names what answered: most often an HTML page, from a gateway in front of a proxy
  * that is down (a 502), or from a web server that baseUrl points at by mistake.
  */
-export function responseHeadError(response: ResponseHead): ConnectError | undefined {
-  const { status, headers } = response;
-  const contentType = headers.get(headerContentType);
+export function responseHeadError({ status, headers }: ResponseHead): ConnectError | undefined {
+  const contentType = headers.get(headerContentType) ?? "";
   if (
     headers.has(headerStatus) ||
-    (status === 200 && /^application\/grpc-web(\+proto)?($|;)/i.test(contentType ?? ""))
+    (status === 200 && /^application\/grpc-web(\+proto)?($|;)/i.test(contentType))
   ) {
     return undefined;
   }
   return new ConnectError(
-    `HTTP ${status} ${contentType}, not gRPC-Web: ${
-      /html/i.test(contentType ?? "")
-        ? "an HTML page, not the proxy's answer: is it up, and baseUrl its URL?"
-        : "no grpc-status"
+    `HTTP ${status} ${contentType}: not gRPC-Web${
+      /html/i.test(contentType) ? ", an HTML page: is the proxy up, and baseUrl its URL?" : ""
     }`,
     codeOfHttpStatus[status] ?? Code.Unknown,
     headers,
@@ -46,14 +43,17 @@ export function responseHeadError(response: ResponseHead): ConnectError | undefi
  * empty cross-origin body is the classic symptom of a trailers-only response whose status header
  * CORS hid, so that case names the headers the proxy must expose.
  */
-export function missingStatusError(response: ResponseHead, bodyWasEmpty: boolean): ConnectError {
+export function missingStatusError(
+  { status, headers, type }: ResponseHead,
+  bodyWasEmpty: boolean,
+): ConnectError {
   return new ConnectError(
-    `HTTP ${response.status} without grpc-status${
-      bodyWasEmpty && response.type === "cors"
-        ? ": CORS hid it? The proxy must list grpc-status, grpc-message, grpc-status-details-bin (and response metadata keys) in Access-Control-Expose-Headers"
+    `HTTP ${status} without grpc-status${
+      bodyWasEmpty && type === "cors"
+        ? ": hidden by CORS? The proxy must list grpc-status, grpc-message, grpc-status-details-bin in Access-Control-Expose-Headers"
         : ""
     }`,
     Code.Unknown,
-    response.headers,
+    headers,
   );
 }
