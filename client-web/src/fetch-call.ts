@@ -28,7 +28,8 @@ export function fetchCall(fetch: Fetch | undefined) {
         headers: req.header,
         body: new Blob(parts),
         signal: req.signal,
-        redirect: "error",
+        // A redirect is reported as such (see responseHeadError), not followed.
+        redirect: "manual",
       });
     } catch (cause) {
       // An abort is reported by the transport, as the abort's reason.

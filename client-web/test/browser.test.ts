@@ -13,6 +13,7 @@ import { startRawUpstream } from "../../proxy/test/support/raw-upstream.js";
 import { freePort } from "../../testing/net.js";
 import { HelloReplySchema } from "../src/greeter.js";
 import { gatewayPath, openTestPage, type PageSession } from "./support/browser-harness.js";
+import { startCorsServer } from "./support/cors-server.js";
 import type { CallSpec } from "./support/page.js";
 import { statusBytes } from "./support/status-bytes.js";
 import { startHeaderStripper } from "./support/strip-headers.js";
@@ -299,6 +300,57 @@ test("CORS refusal: a proxy that does not allow the page's origin is named in th
 test("a gateway's HTML 502 page is named in the error, with its HTTP status", async () => {
   const outcome = await call({ baseUrl: `${page.origin}${gatewayPath}`, method: "sayHello", name: "Ada" });
   assert.equal(outcome.error?.codeName, "UNAVAILABLE");
-  assert.match(outcome.error?.rawMessage ?? "", /^HTTP 502 text\/html: not gRPC-Web, an HTML page/);
+  assert.match(outcome.error?.rawMessage ?? "", /^HTTP 502 text\/html: not gRPC-Web but an HTML page/);
   assert.match(outcome.error?.rawMessage ?? "", /baseUrl/);
+});
+
+test("a connection cut mid-stream, closed or reset: the call ends UNAVAILABLE, replies before a close kept", async (t) => {
+  const reply = toBinary(HelloReplySchema, create(HelloReplySchema, { message: "one" }));
+  const frame = new Uint8Array(5 + reply.length);
+  new DataView(frame.buffer).setUint32(1, reply.length);
+  frame.set(reply, 5);
+  let cut: "close" | "reset" = "close";
+  const server = await startCorsServer(page.origin, (res, cors) => {
+    res.writeHead(200, { ...cors, "content-type": "application/grpc-web+proto" });
+    // A whole message, then half of the next one's frame, then the connection ends with neither
+    // the rest of the body nor the chunked encoding's last chunk.
+    res.write(frame);
+    res.write(frame.subarray(0, 7), () =>
+      cut === "close" ? res.socket?.destroy() : res.socket?.resetAndDestroy(),
+    );
+  });
+  t.after(() => server.close());
+  const closed = await call({ baseUrl: server.url, method: "sayHelloStreamReply", name: "Ada" });
+  assert.deepEqual(
+    closed.replies.map((r) => r.message),
+    ["one"],
+  );
+  assert.equal(closed.error?.codeName, "UNAVAILABLE");
+  assert.match(closed.error?.rawMessage ?? "", /connection broke/);
+  // A reset can make the kernel drop bytes the browser had not read yet, so only the ending is certain.
+  cut = "reset";
+  const reset = await call({ baseUrl: server.url, method: "sayHelloStreamReply", name: "Ada" });
+  assert.equal(reset.error?.codeName, "UNAVAILABLE");
+  assert.ok(reset.replies.length <= 1);
+});
+
+test("a redirect is not followed: the error names it", async (t) => {
+  const server = await startCorsServer(page.origin, (res, cors) => {
+    res.writeHead(307, { ...cors, location: `${proxy.url}/helloworld.Greeter/SayHello` }).end();
+  });
+  t.after(() => server.close());
+  const outcome = await call({
+    baseUrl: server.url,
+    method: "sayHello",
+    name: "Ada",
+    metadata: { "x-case": "redirect" },
+  });
+  assert.equal(outcome.error?.codeName, "UNKNOWN");
+  // The browser hides a redirect's status and Location from the page (an opaque redirect).
+  assert.match(outcome.error?.rawMessage ?? "", /not gRPC-Web but a redirect, not followed: .*baseUrl/);
+  assert.equal(
+    backend.observations.some((o) => o.metadata["x-case"] === "redirect"),
+    false,
+    "the redirect was not followed to the proxy",
+  );
 });

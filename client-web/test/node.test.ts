@@ -177,7 +177,7 @@ test("baseUrl pointing at a web server: the error says so instead of failing to 
   const client = greeter({ baseUrl: `http://127.0.0.1:${address.port}` });
   const error = await failure(client.sayHello({ name: "Node" }));
   assert.equal(error.code, Code.Unknown);
-  assert.match(error.rawMessage, /^HTTP 200 text\/html: not gRPC-Web, an HTML page.*baseUrl/);
+  assert.match(error.rawMessage, /^HTTP 200 text\/html: not gRPC-Web but an HTML page.*baseUrl/);
 });
 
 test("a deadline of zero or less means none (connect's rule), even against the transport's default", async () => {

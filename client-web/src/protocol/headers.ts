@@ -5,6 +5,7 @@ export const headerTimeout = "grpc-timeout";
 export const headerStatus = "grpc-status";
 export const headerMessage = "grpc-message";
 export const headerStatusDetails = "grpc-status-details-bin";
+export const headerLocation = "location";
 
 /** The request's content type: binary gRPC-Web, the one format this client speaks. */
 export const contentTypeProto = "application/grpc-web+proto";

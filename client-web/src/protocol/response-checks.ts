@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { headerContentType, headerStatus } from "./headers.js";
+import { headerContentType, headerLocation, headerStatus } from "./headers.js";
 
 type ResponseHead = Pick<Response, "status" | "headers" | "type">;
 
@@ -19,9 +19,11 @@ const codeOfHttpStatus: Record<number, Code> = {
  * Why the response cannot carry a gRPC-Web reply, judged from its head alone; undefined when it can.
  * A grpc-status header (a trailers-only response) always wins, as http-grpc-status-mapping says.
  * Anything else names what answered: most often an HTML page, from a gateway in front of a proxy
- * that is down (a 502), or from a web server that baseUrl points at by mistake.
+ * that is down (a 502), or from a web server that baseUrl points at by mistake. A redirect is not
+ * followed (fetch would turn a 301 or 302 into a GET without the request), so it is named too,
+ * with where it led when the browser shows that.
  */
-export function responseHeadError({ status, headers }: ResponseHead): ConnectError | undefined {
+export function responseHeadError({ status, headers, type }: ResponseHead): ConnectError | undefined {
   const contentType = headers.get(headerContentType) ?? "";
   if (
     headers.has(headerStatus) ||
@@ -29,10 +31,13 @@ export function responseHeadError({ status, headers }: ResponseHead): ConnectErr
   ) {
     return undefined;
   }
+  const location = headers.get(headerLocation);
+  const instead =
+    type === "opaqueredirect" || (status > 299 && status < 400)
+      ? `a redirect${location ? ` to ${location}` : ""}, not followed`
+      : /html/i.test(contentType) && "an HTML page";
   return new ConnectError(
-    `HTTP ${status} ${contentType}: not gRPC-Web${
-      /html/i.test(contentType) ? ", an HTML page: is the proxy up, and baseUrl its URL?" : ""
-    }`,
+    `HTTP ${status} ${contentType}: not gRPC-Web${instead ? ` but ${instead}: is the proxy up, and baseUrl its URL?` : ""}`,
     codeOfHttpStatus[status] ?? Code.Unknown,
     headers,
   );
