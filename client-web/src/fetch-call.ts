@@ -2,6 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
 import { missingStatusError, responseHeadError } from "./protocol/response-checks.js";
@@ -11,14 +12,17 @@ export type Fetch = typeof globalThis.fetch;
 
 /**
  * One HTTP exchange of a binary gRPC-Web call: the innermost step of the interceptor chain. A stream's
- * replies are yielded as their frames arrive; its `trailer` fills once the body has been read.
+ * replies are yielded as their frames arrive; its `trailer` fills once the body has been read. The
+ * call's compression (its context value, else the transport's) is chosen here, after interceptors.
  */
-export function fetchCall(fetch: Fetch | undefined) {
+export function fetchCall(fetch: Fetch | undefined, compression: Compression | undefined) {
   return async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
+    const codec = req.contextValues.get(callCompression) ?? compression;
     // fetch cannot stream a request body, so a stream's request messages go out together.
     const parts: Uint8Array<ArrayBuffer>[] = [];
     for await (const message of req.stream ? req.message : [req.message]) {
-      parts.push(...frameParts(toBinary(req.method.input, message) as Uint8Array<ArrayBuffer>));
+      const payload = toBinary(req.method.input, message) as Uint8Array<ArrayBuffer>;
+      parts.push(...(codec ? await codec.frame(payload, req.header) : frameParts(payload)));
     }
     let response: Response;
     try {
@@ -49,6 +53,7 @@ export function fetchCall(fetch: Fetch | undefined) {
       response,
       req.method.output,
       trailer,
+      codec,
     );
     if (!req.stream) {
       const replies = [];
@@ -65,19 +70,24 @@ export function fetchCall(fetch: Fetch | undefined) {
 
 /**
  * Parses the response body into messages, copying the trailers into `trailer` and throwing the status
- * if it is not OK. A trailers-only response (status in the headers) must have an empty body.
+ * if it is not OK. A trailers-only response (status in the headers) must have an empty body. A
+ * compressed frame must be in the encoding the call offered.
  */
 async function* readMessages<Desc extends DescMessage>(
   response: Response,
   schema: Desc,
   trailer: Headers,
+  codec: Compression | undefined,
 ): AsyncGenerator<MessageShape<Desc>> {
   const { headers, body } = response;
   let fields = headers.has(headerStatus) ? headers : undefined;
   let empty = true;
-  for await (const { flags, data } of body ? readFrames(body) : []) {
+  for await (let { flags, data } of body ? readFrames(body) : []) {
     if (fields) throw protocolError("data after the status");
-    if (flags & compressedFlag) throw protocolError("a compressed frame, though none was offered");
+    if (flags & compressedFlag) {
+      if (!codec) throw protocolError("a compressed frame, though none was offered");
+      data = await codec.decompress(data, headers);
+    }
     empty = false;
     if (flags & trailerFlag) fields = parseTrailer(data);
     else yield fromBinary(schema, data);

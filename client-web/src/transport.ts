@@ -11,6 +11,7 @@ import type {
 } from "@connectrpc/connect";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { callError, createCallSignal } from "./call-signal.js";
+import type { Compression } from "./compression.js";
 import { type Fetch, fetchCall } from "./fetch-call.js";
 import { contentTypeProto, headerContentType, headerTimeout, headerXGrpcWeb } from "./protocol/headers.js";
 import { encodeGrpcTimeout, resolveTimeoutMs } from "./timeout.js";
@@ -24,6 +25,8 @@ export interface GrpcWebTransportOptions {
   defaultTimeoutMs?: number;
   /** The fetch to call instead of the global one (to set `credentials`, say). */
   fetch?: Fetch;
+  /** Message compression for every call (`gzip`); a call can choose another or none with `callCompression`. */
+  compression?: Compression;
 }
 
 type Init = MessageInitShape<DescMessage>;
@@ -38,7 +41,7 @@ type Init = MessageInitShape<DescMessage>;
 export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transport {
   const next = (options.interceptors ?? []).reduceRight(
     (inner: ReturnType<Interceptor>, interceptor) => interceptor(inner),
-    fetchCall(options.fetch),
+    fetchCall(options.fetch, options.compression),
   );
 
   // One function serves both kinds of call: what the request carries follows the method's kind.
@@ -99,8 +102,6 @@ async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController)
   } catch (reason) {
     throw callError(running, reason);
   } finally {
-    running.abort(
-      done ? undefined : new ConnectError("the reader stopped before the end of the stream", Code.Canceled),
-    );
+    running.abort(done ? undefined : new ConnectError("the reader stopped early", Code.Canceled));
   }
 }

@@ -3,36 +3,23 @@
 // useQuery drives it, against the proxy in front of a connect-node backend. No React render: the hooks
 // add rendering on top of exactly these calls.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { callUnaryMethod, createConnectQueryKey, createQueryOptions } from "@connectrpc/connect-query-core";
 import { QueryClient } from "@tanstack/query-core";
-import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
-import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { Greeter } from "../src/greeter.js";
 import { createGrpcWebTransport } from "../src/index.js";
+import { greeterBehindProxyForFile } from "./support/greeter-behind-proxy.js";
 
-let backend: Backend;
-let proxy: RunningProxy;
-
-before(async () => {
-  backend = await startBackend("connect-node");
-  proxy = await startProxy(backend.url);
-});
-
-after(async () => {
-  // An aborted fetch leaves undici a spare idle connection that close() would wait out (see node.test.ts).
-  const closing = proxy?.close();
-  proxy?.app.server.closeAllConnections();
-  await closing;
-  await backend?.close();
-});
+const greeterBehindProxy = greeterBehindProxyForFile();
 
 const started = (name: string) =>
-  backend.observations.filter((o) => o.event === "started" && o.metadata["x-case"] === name).length;
+  greeterBehindProxy.backend.observations.filter(
+    (o) => o.event === "started" && o.metadata["x-case"] === name,
+  ).length;
 
 test("a query fetches through the proxy once, then answers from the cache under its connect-query key", async () => {
-  const transport = createGrpcWebTransport({ baseUrl: proxy.url, defaultTimeoutMs: 5000 });
+  const transport = createGrpcWebTransport({ baseUrl: greeterBehindProxy.proxy.url, defaultTimeoutMs: 5000 });
   const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } });
   const options = createQueryOptions(
     Greeter.method.sayHello,
@@ -55,7 +42,7 @@ test("a query fetches through the proxy once, then answers from the cache under 
 });
 
 test("a failed query holds the ConnectError, with its code and the response's metadata", async () => {
-  const transport = createGrpcWebTransport({ baseUrl: proxy.url });
+  const transport = createGrpcWebTransport({ baseUrl: greeterBehindProxy.proxy.url });
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   const options = createQueryOptions(
     Greeter.method.sayHello,
@@ -79,7 +66,7 @@ test("a failed query holds the ConnectError, with its code and the response's me
 });
 
 test("cancelQueries aborts the call in flight: the backend sees it cancelled, and the query goes back to idle", async () => {
-  const transport = createGrpcWebTransport({ baseUrl: proxy.url });
+  const transport = createGrpcWebTransport({ baseUrl: greeterBehindProxy.proxy.url });
   const queryClient = new QueryClient();
   const options = createQueryOptions(
     Greeter.method.sayHello,
@@ -87,16 +74,18 @@ test("cancelQueries aborts the call in flight: the backend sees it cancelled, an
     { transport, headers: { "x-case": "cancel", "x-sleep-ms": "10000" } },
   );
   const fetching = queryClient.fetchQuery(options);
-  await backend.waitFor((o) => o.event === "started" && o.metadata["x-case"] === "cancel");
+  await greeterBehindProxy.backend.waitFor((o) => o.event === "started" && o.metadata["x-case"] === "cancel");
   await queryClient.cancelQueries({ queryKey: options.queryKey });
   await assert.rejects(fetching);
-  await backend.waitFor((o) => o.event === "cancelled" && o.metadata["x-case"] === "cancel");
+  await greeterBehindProxy.backend.waitFor(
+    (o) => o.event === "cancelled" && o.metadata["x-case"] === "cancel",
+  );
   assert.equal(queryClient.getQueryState(options.queryKey)?.fetchStatus, "idle");
   queryClient.clear();
 });
 
 test("callUnaryMethod, connect-query's way to call outside a query, rejects an aborted call with CANCELLED", async () => {
-  const transport = createGrpcWebTransport({ baseUrl: proxy.url });
+  const transport = createGrpcWebTransport({ baseUrl: greeterBehindProxy.proxy.url });
   assert.equal(
     (await callUnaryMethod(transport, Greeter.method.sayHello, { name: "Query" })).message,
     "Hello, Query!",

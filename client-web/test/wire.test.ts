@@ -5,10 +5,10 @@ import { once } from "node:events";
 import { createServer, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { Greeter, HelloReplySchema } from "../src/greeter.js";
+import { Greeter } from "../src/greeter.js";
 import { createGrpcWebTransport } from "../src/index.js";
+import { frame, messageFrame, trailerFrame } from "./support/frames.js";
 
 interface Reply {
   status?: number;
@@ -44,16 +44,8 @@ after(() => {
   server.close();
 });
 
-function frame(flags: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + data.length);
-  out[0] = flags;
-  new DataView(out.buffer).setUint32(1, data.length);
-  out.set(data, 5);
-  return out;
-}
-const message = (text: string) =>
-  frame(0, toBinary(HelloReplySchema, create(HelloReplySchema, { message: text })));
-const trailer = (block: string) => frame(0x80, new TextEncoder().encode(block));
+const message = messageFrame;
+const trailer = trailerFrame;
 
 interface Outcome {
   replies: string[];

@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 /** Set on a frame that carries the trailers instead of a message. */
 export const trailerFlag = 0x80;
-/** Set on a frame whose payload is compressed; this client offers no compression, so never expects it. */
+/** Set on a frame whose payload is compressed, in the call's grpc-encoding. */
 export const compressedFlag = 0x01;
 
 export interface Frame {
@@ -12,9 +12,10 @@ export interface Frame {
   readonly data: Uint8Array;
 }
 
-/** A message's payload as an uncompressed frame, in two parts: the prefix and the payload itself. */
-export function frameParts(payload: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>[] {
+/** A message's payload as a frame, in two parts: the prefix and the payload itself. */
+export function frameParts(payload: Uint8Array<ArrayBuffer>, flags = 0): Uint8Array<ArrayBuffer>[] {
   const prefix = new Uint8Array(5);
+  prefix[0] = flags;
   new DataView(prefix.buffer).setUint32(1, payload.length);
   return [prefix, payload];
 }

@@ -3,16 +3,17 @@ import { headerContentType, headerLocation, headerStatus } from "./headers.js";
 
 type ResponseHead = Pick<Response, "status" | "headers" | "type">;
 
-// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md).
+// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md),
+// as numbers: a bundle then carries no Code member names for them.
 const codeOfHttpStatus: Record<number, Code> = {
-  400: Code.Internal,
-  401: Code.Unauthenticated,
-  403: Code.PermissionDenied,
-  404: Code.Unimplemented,
-  429: Code.Unavailable,
-  502: Code.Unavailable,
-  503: Code.Unavailable,
-  504: Code.Unavailable,
+  400: 13, // INTERNAL
+  401: 16, // UNAUTHENTICATED
+  403: 7, // PERMISSION_DENIED
+  404: 12, // UNIMPLEMENTED
+  429: 14, // UNAVAILABLE
+  502: 14,
+  503: 14,
+  504: 14,
 };
 
 /**

@@ -1,24 +1,19 @@
-import { once } from "node:events";
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-
-export interface ScriptedServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { type LoopbackServer, listenOnLoopback } from "./loopback-server.js";
 
 /**
  * A loopback HTTP/1.1 server that lets `origin` call it cross-origin (it answers the preflight and
  * exposes every header) and answers each call with `respond`, for replies no proxy would send.
+ * `respond` reads the request body, or resumes it.
  */
 export async function startCorsServer(
   origin: string,
-  respond: (res: ServerResponse, cors: Record<string, string>) => void,
-): Promise<ScriptedServer> {
+  respond: (res: ServerResponse, cors: Record<string, string>, req: IncomingMessage) => void,
+): Promise<LoopbackServer> {
   const cors = { "access-control-allow-origin": origin, "access-control-expose-headers": "*" };
   const server = createServer((req, res) => {
-    req.resume();
     if (req.method === "OPTIONS") {
+      req.resume();
       res
         .writeHead(204, {
           ...cors,
@@ -27,17 +22,8 @@ export async function startCorsServer(
         })
         .end();
     } else {
-      respond(res, cors);
+      respond(res, cors, req);
     }
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  return listenOnLoopback(server);
 }
