@@ -306,7 +306,7 @@ test("a gateway's HTML 502 page is named in the error, with its HTTP status", as
   assert.match(outcome.error?.rawMessage ?? "", /baseUrl/);
 });
 
-test("a connection cut mid-stream, closed or reset: the call ends UNAVAILABLE, replies before a close kept", async (t) => {
+test("a connection cut mid-stream, closed or reset: the call ends UNAVAILABLE, nothing hangs", async (t) => {
   const one = messageFrame("one");
   let cut: "close" | "reset" = "close";
   const server = await startCorsServer(page.origin, async (res, cors, req) => {
@@ -321,18 +321,19 @@ test("a connection cut mid-stream, closed or reset: the call ends UNAVAILABLE, r
     );
   });
   t.after(() => server.close());
-  const closed = await call({ baseUrl: server.url, method: "sayHelloStreamReply", name: "Ada" });
-  assert.deepEqual(
-    closed.replies.map((r) => r.message),
-    ["one"],
-  );
-  assert.equal(closed.error?.codeName, "UNAVAILABLE");
-  assert.match(closed.error?.rawMessage ?? "", /connection broke/);
-  // A reset can make the kernel drop bytes the browser had not read yet, so only the ending is certain.
-  cut = "reset";
-  const reset = await call({ baseUrl: server.url, method: "sayHelloStreamReply", name: "Ada" });
-  assert.equal(reset.error?.codeName, "UNAVAILABLE");
-  assert.ok(reset.replies.length <= 1);
+  // Chromium may report the failure before the page has read the reply that came before it (and a
+  // reset can make the kernel drop it), so only the ending is certain here; wire.test.ts shows, in
+  // Node, that a reply before the break is delivered.
+  for (const how of ["close", "reset"] as const) {
+    cut = how;
+    const outcome = await call({ baseUrl: server.url, method: "sayHelloStreamReply", name: "Ada" });
+    assert.equal(outcome.error?.codeName, "UNAVAILABLE", how);
+    assert.ok(outcome.replies.length <= 1, how);
+    assert.ok(
+      outcome.replies.every((r) => r.message === "one"),
+      how,
+    );
+  }
 });
 
 test("a redirect is not followed: the error names it", async (t) => {
