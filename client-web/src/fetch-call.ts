@@ -2,6 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
 import { missingStatusError, responseHeadError } from "./protocol/response-checks.js";
@@ -11,14 +12,17 @@ export type Fetch = typeof globalThis.fetch;
 
 /**
  * One HTTP exchange of a binary gRPC-Web call: the innermost step of the interceptor chain. A stream's
- * replies are yielded as their frames arrive; its `trailer` fills once the body has been read.
+ * replies are yielded as their frames arrive; its `trailer` fills once the body has been read. The
+ * call's compression (its context value, else the transport's) is chosen here, after interceptors.
  */
-export function fetchCall(fetch: Fetch | undefined) {
+export function fetchCall(fetch: Fetch | undefined, compression: Compression | undefined) {
   return async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
+    const codec = req.contextValues.get(callCompression) ?? compression;
     // fetch cannot stream a request body, so a stream's request messages go out together.
     const parts: Uint8Array<ArrayBuffer>[] = [];
     for await (const message of req.stream ? req.message : [req.message]) {
-      parts.push(...frameParts(toBinary(req.method.input, message) as Uint8Array<ArrayBuffer>));
+      const payload = toBinary(req.method.input, message) as Uint8Array<ArrayBuffer>;
+      parts.push(...(codec ? await codec.frame(payload, req.header) : frameParts(payload)));
     }
     let response: Response;
     try {
@@ -28,13 +32,14 @@ export function fetchCall(fetch: Fetch | undefined) {
         headers: req.header,
         body: new Blob(parts),
         signal: req.signal,
-        redirect: "error",
+        // A redirect is reported as such (see responseHeadError), not followed.
+        redirect: "manual",
       });
     } catch (cause) {
       // An abort is reported by the transport, as the abort's reason.
       if (req.signal.aborted) throw cause;
       throw new ConnectError(
-        `no response: a network error, or a CORS refusal (does the proxy allow this origin?): ${cause}`,
+        "no response: the network failed, or CORS refused the call (does the proxy allow this origin?)",
         Code.Unavailable,
         undefined,
         undefined,
@@ -44,48 +49,51 @@ export function fetchCall(fetch: Fetch | undefined) {
     const headError = responseHeadError(response);
     if (headError) throw headError;
     const trailer = new Headers();
-    const messages = readMessages(response, req.method.output, trailer);
-    const head = { service: req.service, header: response.headers, trailer };
-    if (req.stream) return { ...head, stream: true, method: req.method, message: messages };
-    const replies = [];
-    for await (const message of messages) replies.push(message);
-    if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
-    return { ...head, stream: false, method: req.method, message: replies[0] as MessageShape<DescMessage> };
+    let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = readMessages(
+      response,
+      req.method.output,
+      trailer,
+      codec,
+    );
+    if (!req.stream) {
+      const replies = [];
+      for await (const reply of message) replies.push(reply);
+      if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
+      message = replies[0] as MessageShape<DescMessage>;
+    }
+    const { stream, service, method } = req;
+    return { stream, service, method, header: response.headers, trailer, message } as
+      | UnaryResponse
+      | StreamResponse;
   };
 }
 
 /**
  * Parses the response body into messages, copying the trailers into `trailer` and throwing the status
- * if it is not OK. A trailers-only response (status in the headers) must have an empty body. The
- * status error carries the headers and trailers as its metadata.
+ * if it is not OK. A trailers-only response (status in the headers) must have an empty body. A
+ * compressed frame must be in the encoding the call offered.
  */
 async function* readMessages<Desc extends DescMessage>(
   response: Response,
   schema: Desc,
   trailer: Headers,
+  codec: Compression | undefined,
 ): AsyncGenerator<MessageShape<Desc>> {
-  const metadata = new Headers(response.headers);
-  let ended = response.headers.has(headerStatus);
-  if (ended) copyInto(trailer, response.headers);
+  const { headers, body } = response;
+  let fields = headers.has(headerStatus) ? headers : undefined;
   let empty = true;
-  for await (const frame of response.body ? readFrames(response.body) : []) {
-    if (ended) throw protocolError("data after the status");
-    if (frame.flags & compressedFlag) throw protocolError("a compressed frame, though none was offered");
-    empty = false;
-    if (frame.flags & trailerFlag) {
-      const fields = parseTrailer(frame.data);
-      copyInto(trailer, fields);
-      copyInto(metadata, fields);
-      ended = true;
-    } else {
-      yield fromBinary(schema, frame.data);
+  for await (let { flags, data } of body ? readFrames(body) : []) {
+    if (fields) throw protocolError("data after the status");
+    if (flags & compressedFlag) {
+      if (!codec) throw protocolError("a compressed frame, though none was offered");
+      data = await codec.decompress(data, headers);
     }
+    empty = false;
+    if (flags & trailerFlag) fields = parseTrailer(data);
+    else yield fromBinary(schema, data);
   }
-  if (!trailer.has(headerStatus)) throw missingStatusError(response, empty);
-  const error = statusError(trailer, metadata);
+  if (!fields) throw missingStatusError(response, empty);
+  for (const [key, value] of fields) trailer.append(key, value);
+  const error = statusError(fields, headers);
   if (error) throw error;
-}
-
-function copyInto(target: Headers, source: Headers): void {
-  for (const [key, value] of source) target.append(key, value);
 }

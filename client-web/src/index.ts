@@ -1,5 +1,7 @@
 export { createWebClient, type WebClient } from "./client.js";
 export { codeName } from "./code-name.js";
+export { type Compression, callCompression } from "./compression.js";
+export { type GzipOptions, gzip, gzipCompression } from "./gzip.js";
 export { readBinaryMetadata } from "./metadata.js";
 export { backoffMs, type RetryOptions, retryInterceptor } from "./retry.js";
 export { createGrpcWebTransport, type GrpcWebTransportOptions } from "./transport.js";

@@ -10,7 +10,8 @@ import type {
   UnaryResponse,
 } from "@connectrpc/connect";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
-import { type CallSignal, createCallSignal } from "./call-signal.js";
+import { callError, createCallSignal } from "./call-signal.js";
+import type { Compression } from "./compression.js";
 import { type Fetch, fetchCall } from "./fetch-call.js";
 import { contentTypeProto, headerContentType, headerTimeout, headerXGrpcWeb } from "./protocol/headers.js";
 import { encodeGrpcTimeout, resolveTimeoutMs } from "./timeout.js";
@@ -24,10 +25,11 @@ export interface GrpcWebTransportOptions {
   defaultTimeoutMs?: number;
   /** The fetch to call instead of the global one (to set `credentials`, say). */
   fetch?: Fetch;
+  /** Message compression for every call (`gzip`); a call can choose another or none with `callCompression`. */
+  compression?: Compression;
 }
 
-type Method = DescMethodUnary | DescMethodStreaming;
-type Input = MessageInitShape<DescMessage> | AsyncIterable<MessageInitShape<DescMessage>>;
+type Init = MessageInitShape<DescMessage>;
 
 /**
  * A connect `Transport` for binary gRPC-Web over fetch: give it to `createClient` from
@@ -39,15 +41,16 @@ type Input = MessageInitShape<DescMessage> | AsyncIterable<MessageInitShape<Desc
 export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transport {
   const next = (options.interceptors ?? []).reduceRight(
     (inner: ReturnType<Interceptor>, interceptor) => interceptor(inner),
-    fetchCall(options.fetch),
+    fetchCall(options.fetch, options.compression),
   );
 
+  // One function serves both kinds of call: what the request carries follows the method's kind.
   async function call(
-    method: Method,
+    method: DescMethodUnary | DescMethodStreaming,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
     header: HeadersInit | undefined,
-    input: Input,
+    input: Init | AsyncIterable<Init>,
     contextValues: ContextValues | undefined,
   ): Promise<UnaryResponse | StreamResponse> {
     const deadline = resolveTimeoutMs(timeoutMs, options.defaultTimeoutMs);
@@ -57,60 +60,48 @@ export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transp
     headers.set(headerContentType, contentTypeProto);
     headers.set(headerXGrpcWeb, "1");
     if (deadline !== undefined) headers.set(headerTimeout, encodeGrpcTimeout(deadline));
-    const common = {
-      service: method.parent,
-      requestMethod: "POST",
-      url: `${options.baseUrl.replace(/\/*$/, "")}/${method.parent.typeName}/${method.name}`,
-      signal: running.signal,
-      header: headers,
-      contextValues: contextValues ?? createContextValues(),
-    };
+    const stream = method.methodKind !== "unary";
     try {
-      if (method.methodKind === "unary") {
-        const req = {
-          ...common,
-          stream: false,
-          method,
-          message: create(method.input, input as MessageInitShape<DescMessage>),
-        };
-        const response = await next(req as UnaryRequest);
-        running.end();
-        return response;
-      }
-      const messages = (async function* () {
-        for await (const init of input as AsyncIterable<MessageInitShape<DescMessage>>)
-          yield create(method.input, init);
-      })();
-      const response = (await next({
-        ...common,
-        stream: true,
+      const response = await next({
+        stream,
+        service: method.parent,
         method,
-        message: messages,
-      } as StreamRequest)) as StreamResponse;
-      return { ...response, message: untilEnd(response.message, running) };
+        requestMethod: "POST",
+        url: `${options.baseUrl.replace(/\/*$/, "")}/${method.parent.typeName}/${method.name}`,
+        signal: running.signal,
+        header: headers,
+        contextValues: contextValues ?? createContextValues(),
+        message: stream
+          ? createEach(method.input, input as AsyncIterable<Init>)
+          : create(method.input, input as Init),
+      } as UnaryRequest | StreamRequest);
+      if (response.stream) return { ...response, message: untilEnd(response.message, running) };
+      running.abort();
+      return response;
     } catch (reason) {
-      throw running.fail(reason);
+      throw callError(running, reason);
     }
   }
 
-  // One function serves both: what the request carries follows the method's kind.
   return { unary: call, stream: call } as Transport;
+}
+
+async function* createEach(schema: DescMessage, inits: AsyncIterable<Init>) {
+  for await (const init of inits) yield create(schema, init);
 }
 
 /**
  * The replies, ending the call with the stream: its error reported as the call's (the deadline's or
  * the caller's abort, say), and a reader that stops early (`break`) cancelling it.
  */
-async function* untilEnd<T>(replies: AsyncIterable<T>, running: CallSignal): AsyncGenerator<T> {
+async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController): AsyncGenerator<T> {
   let done = false;
   try {
     yield* replies;
     done = true;
   } catch (reason) {
-    throw running.fail(reason);
+    throw callError(running, reason);
   } finally {
-    running.end(
-      done ? undefined : new ConnectError("the reader stopped before the end of the stream", Code.Canceled),
-    );
+    running.abort(done ? undefined : new ConnectError("the reader stopped early", Code.Canceled));
   }
 }

@@ -10,27 +10,20 @@ import { after, before, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Code } from "@connectrpc/connect";
 import { build, type Plugin } from "esbuild";
-import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
-import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
+import { type GreeterBehindProxy, startGreeterBehindProxy } from "./support/greeter-behind-proxy.js";
 import type { probe as Probe } from "./support/versions-probe.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-let backend: Backend;
-let proxy: RunningProxy;
+let greeter: GreeterBehindProxy;
 let scratch: string;
 
 before(async () => {
-  backend = await startBackend("connect-node");
-  proxy = await startProxy(backend.url);
+  greeter = await startGreeterBehindProxy();
   scratch = await mkdtemp(join(tmpdir(), "client-web-versions-"));
 });
 
 after(async () => {
-  // An aborted fetch leaves undici a spare idle connection that close() would wait out (see node.test.ts).
-  const closing = proxy?.close();
-  proxy?.app.server.closeAllConnections();
-  await closing;
-  await backend?.close();
+  await greeter?.close();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
@@ -84,7 +77,7 @@ for (const [connect, protobuf] of [
   test(`${connect} with ${protobuf}: createClient and createWebClient on the transport`, async () => {
     const { probe, versions } = await loadProbe(connect as string, protobuf as string);
     assert.deepEqual(versions, [connect, protobuf].sort());
-    const report = await probe(proxy.url);
+    const report = await probe(greeter.proxy.url);
     assert.deepEqual(report, {
       unary: "Hello, v!",
       stream: ["Hello, v! #1", "Hello, v! #2", "Hello, v! #3"],

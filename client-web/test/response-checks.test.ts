@@ -32,7 +32,7 @@ test("an HTML page is named as such: something other than the proxy answered", (
   assert.match(webServer?.rawMessage ?? "", /HTML page.*baseUrl/);
   const text = responseHeadError(head(200, { "content-type": "application/grpc-web-text" }));
   assert.equal(text?.code, Code.Unknown);
-  assert.match(text?.rawMessage ?? "", /application\/grpc-web-text, not gRPC-Web/);
+  assert.match(text?.rawMessage ?? "", /application\/grpc-web-text: not gRPC-Web/);
 });
 
 test("an empty cross-origin body without status names the headers the proxy must expose", () => {

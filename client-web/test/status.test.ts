@@ -12,17 +12,25 @@ test("trailer lines: a space after the colon or none, any case, repeated keys ke
   assert.equal(trailer.get("x-a"), "1, 2");
 });
 
-test("OK is no error; any other code is a ConnectError with the decoded message and the metadata", () => {
+test("OK is no error; any other code is a ConnectError with the decoded message, the headers and the trailers", () => {
   assert.equal(statusError(new Headers({ "grpc-status": "0" }), new Headers()), undefined);
-  const metadata = new Headers({ "x-h": "h", "x-t": "t" });
-  const error = statusError(
-    new Headers({ "grpc-status": "5", "grpc-message": "no%20such%20name%3A%20%C3%A9" }),
-    metadata,
-  );
+  const trailer = new Headers({
+    "grpc-status": "5",
+    "grpc-message": "no%20such%20name%3A%20%C3%A9",
+    "x-t": "t",
+  });
+  const error = statusError(trailer, new Headers({ "x-h": "h" }));
   assert.ok(error instanceof ConnectError);
   assert.equal(error.code, Code.NotFound);
   assert.equal(error.rawMessage, "no such name: é");
-  assert.deepEqual([...error.metadata], [...metadata]);
+  assert.equal(error.metadata.get("x-h"), "h");
+  assert.equal(error.metadata.get("x-t"), "t");
+  assert.equal(error.metadata.get("grpc-status"), "5");
+});
+
+test("trailers-only: the headers that hold the status are the metadata, once", () => {
+  const headers = new Headers({ "grpc-status": "14", "x-h": "h" });
+  assert.deepEqual([...(statusError(headers, headers)?.metadata ?? [])], [...headers]);
 });
 
 test("a malformed percent-encoding is shown as it came", () => {

@@ -5,25 +5,33 @@ import { once } from "node:events";
 import { createServer, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { Greeter, HelloReplySchema } from "../src/greeter.js";
+import { Greeter } from "../src/greeter.js";
 import { createGrpcWebTransport } from "../src/index.js";
+import { frame, messageFrame, trailerFrame } from "./support/frames.js";
 
 interface Reply {
   status?: number;
   headers?: OutgoingHttpHeaders;
   body?: Uint8Array[];
+  /** Instead of finishing the response, resets the connection (TCP RST) after the body, once this settles. */
+  resetAfter?: Promise<void>;
 }
 
 let next: Reply = {};
 let baseUrl = "";
-const server = createServer((req, res) => {
+const server = createServer(async (req, res) => {
   req.resume();
-  const { status = 200, headers = {}, body = [] } = next;
+  const { status = 200, headers = {}, body = [], resetAfter } = next;
   res.writeHead(status, { "content-type": "application/grpc-web+proto", ...headers });
+  res.flushHeaders();
   for (const chunk of body) res.write(chunk);
-  res.end();
+  if (resetAfter) {
+    await resetAfter;
+    res.socket?.resetAndDestroy();
+  } else {
+    res.end();
+  }
 });
 
 before(async () => {
@@ -36,16 +44,8 @@ after(() => {
   server.close();
 });
 
-function frame(flags: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + data.length);
-  out[0] = flags;
-  new DataView(out.buffer).setUint32(1, data.length);
-  out.set(data, 5);
-  return out;
-}
-const message = (text: string) =>
-  frame(0, toBinary(HelloReplySchema, create(HelloReplySchema, { message: text })));
-const trailer = (block: string) => frame(0x80, new TextEncoder().encode(block));
+const message = messageFrame;
+const trailer = trailerFrame;
 
 interface Outcome {
   replies: string[];
@@ -78,12 +78,15 @@ function unary(reply: Reply): Promise<Outcome> {
   });
 }
 
-function stream(reply: Reply): Promise<Outcome> {
+function stream(reply: Reply, onReply?: () => void): Promise<Outcome> {
   next = reply;
   const outcome: Outcome = { replies: [] };
   return settle(outcome, async () => {
     const replies = client().sayHelloStreamReply({ name: "x" }, { onTrailer: (t) => (outcome.trailers = t) });
-    for await (const r of replies) outcome.replies.push(r.message);
+    for await (const r of replies) {
+      outcome.replies.push(r.message);
+      onReply?.();
+    }
   });
 }
 
@@ -158,4 +161,45 @@ test("a body cut inside a frame is an error, not a short message", async () => {
   const outcome = await unary({ body: [cut] });
   assert.equal(outcome.error?.code, Code.Internal);
   assert.match(outcome.error?.rawMessage ?? "", /ended inside a frame/);
+});
+
+test("a connection reset mid-body is UNAVAILABLE, after the replies that came before it", async () => {
+  const half = message("cut").subarray(0, 8);
+  // Reset once the client holds the first reply (the rest of the body still pending): a reset that
+  // came earlier could make the kernel drop bytes the client had not read yet.
+  let gotFirstReply = () => {};
+  const firstReply = new Promise<void>((resolve) => (gotFirstReply = resolve));
+  const streamed = await stream({ body: [message("one"), half], resetAfter: firstReply }, gotFirstReply);
+  assert.deepEqual(streamed.replies, ["one"]);
+  assert.equal(streamed.error?.code, Code.Unavailable);
+  assert.match(streamed.error?.rawMessage ?? "", /connection broke/);
+  // A unary call reset before its reply: UNAVAILABLE as well, whether fetch had the head yet or not.
+  const cutUnary = await unary({ body: [half], resetAfter: Promise.resolve() });
+  assert.equal(cutUnary.error?.code, Code.Unavailable);
+  // The client is not left with a broken connection: the next call on the same server works.
+  const after = await unary({ body: [message("again"), trailer("grpc-status:0\r\n")] });
+  assert.deepEqual(after.replies, ["again"]);
+});
+
+test("a redirect is not followed: the error names it and where it led", async () => {
+  for (const status of [301, 302, 307, 308]) {
+    const outcome = await unary({
+      status,
+      headers: {
+        location: "https://elsewhere.example/helloworld.Greeter/SayHello",
+        "content-type": "text/html",
+      },
+    });
+    assert.equal(outcome.error?.code, Code.Unknown, String(status));
+    assert.match(
+      outcome.error?.rawMessage ?? "",
+      new RegExp(
+        `^HTTP ${status} text/html: not gRPC-Web but a redirect to https://elsewhere\\.example/\\S+, not followed: .*baseUrl`,
+      ),
+    );
+    assert.equal(
+      outcome.error?.metadata.get("location"),
+      "https://elsewhere.example/helloworld.Greeter/SayHello",
+    );
+  }
 });

@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 /** Set on a frame that carries the trailers instead of a message. */
 export const trailerFlag = 0x80;
-/** Set on a frame whose payload is compressed; this client offers no compression, so never expects it. */
+/** Set on a frame whose payload is compressed, in the call's grpc-encoding. */
 export const compressedFlag = 0x01;
 
 export interface Frame {
@@ -12,9 +12,10 @@ export interface Frame {
   readonly data: Uint8Array;
 }
 
-/** A message's payload as an uncompressed frame, in two parts: the prefix and the payload itself. */
-export function frameParts(payload: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>[] {
+/** A message's payload as a frame, in two parts: the prefix and the payload itself. */
+export function frameParts(payload: Uint8Array<ArrayBuffer>, flags = 0): Uint8Array<ArrayBuffer>[] {
   const prefix = new Uint8Array(5);
+  prefix[0] = flags;
   new DataView(prefix.buffer).setUint32(1, payload.length);
   return [prefix, payload];
 }
@@ -27,8 +28,8 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
   const reader = body.getReader();
   let pending = new Uint8Array(0);
   for (;;) {
-    const end = pending.length < 5 ? Number.POSITIVE_INFINITY : 5 + frameLength(pending);
-    if (pending.length >= end) {
+    const end = pending.length > 4 && 5 + new DataView(pending.buffer, pending.byteOffset).getUint32(1);
+    if (end && pending.length >= end) {
       yield { flags: pending[0] as number, data: pending.subarray(5, end) };
       pending = pending.subarray(end);
       continue;
@@ -40,7 +41,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
       throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable, undefined, undefined, cause);
     }
     if (chunk.done) {
-      if (pending.length > 0) throw protocolError("body ended inside a frame");
+      if (pending.length) throw protocolError("body ended inside a frame");
       return;
     }
     const joined = new Uint8Array(pending.length + chunk.value.length);
@@ -48,10 +49,6 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
     joined.set(chunk.value, pending.length);
     pending = joined;
   }
-}
-
-function frameLength(bytes: Uint8Array): number {
-  return new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
 }
 
 /** A reply that breaks the gRPC-Web protocol: INTERNAL, as gRPC clients report it. */

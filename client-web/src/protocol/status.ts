@@ -1,5 +1,5 @@
-import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { ConnectError, decodeBinaryHeader } from "@connectrpc/connect";
+import { BinaryReader, base64Decode } from "@bufbuild/protobuf/wire";
+import { ConnectError } from "@connectrpc/connect";
 import { protocolError } from "./envelope.js";
 import { headerMessage, headerStatus, headerStatusDetails } from "./headers.js";
 
@@ -15,30 +15,27 @@ export function parseTrailer(data: Uint8Array): Headers {
 
 /**
  * The call's outcome from the fields holding grpc-status: undefined for OK, else the ConnectError
- * the server sent, its message percent-decoded and its details unpacked. `metadata` is what the
- * error carries: the response headers and trailers.
+ * the server sent, its message percent-decoded and its details unpacked. Its metadata is the response
+ * `headers` and, when the status came in a trailer frame, the trailer's `fields`.
  */
-export function statusError(fields: Headers, metadata: Headers): ConnectError | undefined {
+export function statusError(fields: Headers, headers: Headers): ConnectError | undefined {
   const status = fields.get(headerStatus) ?? "";
   if (status === "0") return undefined;
   if (!/^\d+$/.test(status)) throw protocolError(`grpc-status "${status}"`);
-  const error = new ConnectError(percentDecode(fields.get(headerMessage) ?? ""), +status, metadata);
-  const details = fields.get(headerStatusDetails);
+  let message = fields.get(headerMessage) ?? "";
   try {
-    if (details !== null) error.details = statusDetails(decodeBinaryHeader(details));
+    message = decodeURIComponent(message);
+  } catch {
+    // grpc-message is percent-encoded UTF-8; a malformed one is shown as it came.
+  }
+  const error = new ConnectError(message, +status, headers);
+  if (fields !== headers) for (const [key, value] of fields) error.metadata.append(key, value);
+  try {
+    error.details = statusDetails(base64Decode(fields.get(headerStatusDetails) ?? ""));
   } catch {
     // Details the server garbled must not hide its status.
   }
   return error;
-}
-
-// grpc-message is percent-encoded UTF-8; a malformed one is shown as it came.
-function percentDecode(message: string): string {
-  try {
-    return decodeURIComponent(message);
-  } catch {
-    return message;
-  }
 }
 
 /**
@@ -47,14 +44,13 @@ function percentDecode(message: string): string {
  * no Status or Any schema.
  */
 function statusDetails(status: Uint8Array): { type: string; value: Uint8Array }[] {
-  const details = [];
-  for (const any of lengthDelimited(status, 3)) {
-    const [typeUrl = new Uint8Array(0)] = lengthDelimited(any, 1);
-    const [value = new Uint8Array(0)] = lengthDelimited(any, 2);
-    const type = new TextDecoder().decode(typeUrl);
-    details.push({ type: type.slice(type.lastIndexOf("/") + 1), value });
-  }
-  return details;
+  return lengthDelimited(status, 3).map((any) => {
+    const type = new TextDecoder().decode(lengthDelimited(any, 1)[0]);
+    return {
+      type: type.slice(type.lastIndexOf("/") + 1),
+      value: lengthDelimited(any, 2)[0] ?? new Uint8Array(0),
+    };
+  });
 }
 
 /** The values of one length-delimited field of a message, in order; other fields are skipped. */

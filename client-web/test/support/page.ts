@@ -6,6 +6,8 @@ import { ConnectError, createClient, encodeBinaryHeader, type Interceptor } from
 import {
   codeName,
   createGrpcWebTransport,
+  type GzipOptions,
+  gzipCompression,
   type RetryOptions,
   readBinaryMetadata,
   retryInterceptor,
@@ -23,6 +25,8 @@ export interface CallSpec {
   abortAfterMs?: number;
   abortAfterMessages?: number;
   retry?: RetryOptions;
+  /** gzip message compression with these options; none when absent. */
+  gzip?: GzipOptions;
 }
 
 type Entries = [string, string][];
@@ -86,6 +90,7 @@ globalThis.runCall = async (spec) => {
   const transport = createGrpcWebTransport({
     baseUrl: spec.baseUrl,
     interceptors: spec.retry ? [retryInterceptor(spec.retry), countAttempts] : [countAttempts],
+    compression: spec.gzip && gzipCompression(spec.gzip),
   });
   const client = createClient(Greeter, transport);
   const controller = new AbortController();

@@ -1,0 +1,28 @@
+import type { ContextKey } from "@connectrpc/connect";
+
+/**
+ * A message compression the transport can use (`gzip`, say). The transport hands it each request
+ * message to frame, and each reply frame flagged compressed to decompress.
+ */
+export interface Compression {
+  /**
+   * The frame of one request message, compressed if it is worth it. Sets the request's grpc-encoding
+   * when it compresses, and always offers the encoding for replies in grpc-accept-encoding.
+   */
+  frame(payload: Uint8Array<ArrayBuffer>, header: Headers): Promise<Uint8Array<ArrayBuffer>[]>;
+  /**
+   * A compressed reply message, decompressed: INTERNAL when the response's grpc-encoding is not this
+   * one or the data is not valid in it, RESOURCE_EXHAUSTED past the size cap.
+   */
+  decompress(data: Uint8Array, responseHeaders: Headers): Promise<Uint8Array>;
+}
+
+/**
+ * The compression of one call, instead of the transport's. Set it in the call's `contextValues`
+ * (`createContextValues().set(callCompression, gzip)`), or in an interceptor.
+ */
+// Written out as createContextKey would make it, which saves every bundle that function.
+export const callCompression: ContextKey<Compression | undefined> = {
+  id: Symbol("compression"),
+  defaultValue: undefined,
+};
