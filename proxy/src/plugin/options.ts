@@ -1,4 +1,5 @@
 import type { HeaderPolicy } from "../call/bridged-call.js";
+import type { ResponseCompressionSetting } from "../call/response-compression.js";
 import type { ProxyOps } from "../ops/ops.js";
 import { optionProblems, optionValue, throwIfProblems } from "../settings/option-check.js";
 import type { ConfigProblem } from "../settings/problems.js";
@@ -25,6 +26,8 @@ export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
   readonly maxTimeout?: string;
   /** Largest request message accepted, in bytes; default 4 MiB, as gRPC's own default. */
   readonly maxMessageBytes?: number;
+  /** HTTP compression of gRPC-Web responses: "off" (default), "gzip" or "br". */
+  readonly responseCompression?: ResponseCompressionSetting;
   /** Resolves the hosts of `dns:///` addresses; default: the system's resolver (getaddrinfo). */
   readonly resolveHost?: Resolver;
   /** Metrics, health and drain, shared with an admin listener; default: the plugin's own, unexposed. */
@@ -58,6 +61,7 @@ export interface ResolvedOptions {
   readonly headerPolicy: HeaderPolicy;
   readonly maxTimeoutMs: number | undefined;
   readonly maxMessageBytes: number;
+  readonly responseCompression: ResponseCompressionSetting;
 }
 
 /**
@@ -79,6 +83,7 @@ export function resolveOptions(options: GrpcWebProxyOptions): ResolvedOptions {
     },
     maxTimeoutMs: optionValue(options, "maxTimeout"),
     maxMessageBytes: optionValue(options, "maxMessageBytes") as number,
+    responseCompression: optionValue(options, "responseCompression") as ResponseCompressionSetting,
   };
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { BridgedCall } from "../call/bridged-call.js";
 import type { CallCause, Refusal } from "../call/outcome.js";
 import { statusMetadata } from "../call/ports.js";
+import { ResponseCompression } from "../call/response-compression.js";
 import { UpstreamStream } from "../call/upstream-stream.js";
 import { WebResponse } from "../call/web-response.js";
 import { ProxyOps } from "../ops/ops.js";
@@ -44,6 +45,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     tls: () => upstreamConnectOptions(options.upstreamTls),
   });
   const cors = new CorsPolicy(settings.allowedOrigins);
+  const compression = ResponseCompression.of(settings.responseCompression);
   const callLimits = resolveCallLimits(options);
   const limits = {
     ...callLimits,
@@ -167,7 +169,8 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const requestId = requestIdFor(req);
     const path = pathOf(req.url ?? "");
     const encoding = responseContentType(req.headers.accept, contentType);
-    const web = new WebResponse(req, res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
+    const corsHeaders = verdict.allowed ? verdict.headers : {};
+    const web = new WebResponse(req, res, encoding, corsHeaders, requestId, compression);
     const target = routes.lookup(path);
     const refusal = refusalOf(verdict, path, target, ops.draining) ?? admission.admit(req, res);
     if (refusal) {
