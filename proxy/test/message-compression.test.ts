@@ -31,6 +31,11 @@ function gzippedHello(name: string): Buffer {
   return frame(FLAG_COMPRESSED, gzipSync(helloRequest(name)));
 }
 
+/** 8 MiB of name in about 8 KiB of gzip: past every backend's 4 MiB receive limit once inflated, far under the proxy's before. */
+function gzipBomb(): Buffer {
+  return frame(FLAG_COMPRESSED, gzipSync(helloRequest("\0".repeat(8 * 1024 * 1024))));
+}
+
 /** Each message frame of a binary gRPC-Web body, with its flags, as the proxy wrote it. */
 function messageFrames(body: Buffer): Array<{ flags: number; payload: Buffer }> {
   const frames: Array<{ flags: number; payload: Buffer }> = [];
@@ -97,6 +102,13 @@ describe("compressed messages through the proxy to grpcio", () => {
       payloads.map((payload) => fromBinary(HelloReplySchema, gunzipSync(payload)).message),
       Array(3).fill("x".repeat(REPLY_BYTES)),
     );
+  });
+
+  test("a compression bomb passes the proxy's limit compressed, and the backend's RESOURCE_EXHAUSTED is passed on", async () => {
+    const bomb = gzipBomb();
+    assert.ok(bomb.length < 64 * 1024, `${bomb.length} bytes`);
+    const result = await grpcWebCall(proxy.url, SAY_HELLO, { body: bomb, headers: GZIP_REQUEST });
+    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED, result.grpcMessage);
   });
 
   test("a corrupt gzip message: the backend's INTERNAL is passed on, the call ends, and the next works", async () => {
@@ -212,6 +224,13 @@ describe("compressed messages through the proxy to grpc-js", () => {
     });
     assert.equal(result.grpcStatus, Code.UNIMPLEMENTED, result.grpcMessage);
     assert.match(result.grpcMessage ?? "", /snappy/);
+  });
+
+  test("a compression bomb passes the proxy's limit compressed, and the backend's RESOURCE_EXHAUSTED is passed on", async () => {
+    const bomb = gzipBomb();
+    assert.ok(bomb.length < 64 * 1024, `${bomb.length} bytes`);
+    const result = await grpcWebCall(proxy.url, SAY_HELLO, { body: bomb, headers: GZIP_REQUEST });
+    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED, result.grpcMessage);
   });
 
   test("a corrupt gzip message: the backend's INTERNAL is passed on, the call ends, and the next works", async () => {

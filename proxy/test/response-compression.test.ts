@@ -2,6 +2,10 @@
 // Accept-Encoding, unary replies compressed whole, server streams flushed message by message, text mode too,
 // Trailers-Only answers untouched. Real grpc-js backends over sockets; the client undoes the coding as a browser.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import http2 from "node:http2";
+import type { Transform } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
@@ -9,8 +13,11 @@ import { type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-
 import { MIN_COMPRESSED_REPLY_BYTES } from "../src/call/response-compression.js";
 import { Code } from "../src/protocol/status.js";
 import { type Backend, startBackend } from "./support/backends.js";
-import { encodedWebCall } from "./support/encoded-web-call.js";
+import { createTestCa } from "./support/certificates.js";
+import { frame } from "./support/chunks.js";
+import { decoderFor, encodedWebCall } from "./support/encoded-web-call.js";
 import { greeterDefinition } from "./support/greeter-definition.js";
+import { WebBodyParser } from "./support/grpc-web-body.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";
@@ -154,6 +161,44 @@ describe("response compression with a grpc-js backend", () => {
     assert.equal(result.headers["content-encoding"], undefined);
     assert.equal(result.headers.vary, undefined);
     assert.deepEqual(helloReplies(result.messages), ["x".repeat(BIG)]);
+  });
+});
+
+describe("response compression on an HTTP/2 browser connection", () => {
+  test("a compressed server stream over h2 (TLS, ALPN)", async (t) => {
+    const ca = createTestCa();
+    const backend = await startBackend("grpc-js");
+    const proxy = await startProxy(backend.url, {
+      tls: ca.issue("proxy", "proxy", ["IP:127.0.0.1"]),
+      responseCompression: "br",
+    });
+    const session = http2.connect(proxy.url.replace("http:", "https:"), { ca: readFileSync(ca.certFile) });
+    t.after(async () => {
+      session.destroy();
+      await proxy.close();
+      await backend.close();
+      ca.remove();
+    });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": STREAM,
+      "content-type": "application/grpc-web+proto",
+      "accept-encoding": BROWSER,
+      "x-reply-bytes": "3000",
+      "x-stream-count": "4",
+    });
+    stream.end(frame(0, Buffer.from(helloRequest("H2"))));
+    const [headers] = (await once(stream, "response")) as [http2.IncomingHttpHeaders];
+    assert.equal(headers["content-encoding"], "br");
+    assert.equal(headers.vary, "Accept-Encoding");
+    const decoder = decoderFor("br") as Transform;
+    const frames = new WebBodyParser();
+    decoder.on("data", (chunk: Buffer) => frames.push(chunk, 0));
+    stream.pipe(decoder);
+    await once(decoder, "end");
+    assert.equal(frames.end(), undefined);
+    assert.deepEqual(helloReplies(frames.messages), Array(4).fill("x".repeat(3000)));
+    assert.equal(frames.trailers?.["grpc-status"], "0");
   });
 });
 

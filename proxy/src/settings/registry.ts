@@ -145,7 +145,7 @@ export const SETTINGS = {
     arg: "N",
     kind: count,
     default: DEFAULT_MAX_MESSAGE_BYTES,
-    help: "largest request message, in bytes; past it RESOURCE_EXHAUSTED",
+    help: "largest request message, in bytes, as sent (compressed, for a compressed message: the backend's own limit applies to the decompressed size); past it RESOURCE_EXHAUSTED",
     takenBy: "plugin",
   }),
   responseCompression: setting({

@@ -27,6 +27,13 @@ export interface EncodedResult {
   readonly trailers: Record<string, string> | undefined;
 }
 
+/** What undoes a Content-Encoding the proxy writes; undefined for none. */
+export function decoderFor(coding: string | undefined): Transform | undefined {
+  if (coding === "gzip") return createGunzip();
+  if (coding === "br") return createBrotliDecompress();
+  return undefined;
+}
+
 export function encodedWebCall(
   baseUrl: string,
   path: string,
@@ -52,9 +59,7 @@ export function encodedWebCall(
       const base64 = new Base64Quanta();
       let wireBytes = 0;
       let decodedBytes = 0;
-      const coding = response.headers["content-encoding"];
-      const decoder: Transform | undefined =
-        coding === "gzip" ? createGunzip() : coding === "br" ? createBrotliDecompress() : undefined;
+      const decoder = decoderFor(response.headers["content-encoding"]);
       const decoded = decoder ?? response;
       response.on("data", (chunk: Buffer) => {
         wireBytes += chunk.length;
