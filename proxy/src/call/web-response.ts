@@ -66,8 +66,9 @@ export class WebResponse implements BrowserSide {
   }
 
   sendHeaders(metadata: Metadata): void {
-    if (this.#compressible) this.#compressible.head(this.#headers(metadata));
-    else this.#res.writeHead(200, this.#headers(metadata));
+    const headers = this.#headers(metadata);
+    if (this.#compressible) this.#compressible.head(headers);
+    else this.#res.writeHead(200, headers);
   }
 
   write(chunk: Buffer): boolean {
