@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import { formatWebContentType, type WebContentType } from "../protocol/content-type.js";
 import { encodeTrailerFrame } from "../protocol/frame.js";
 import type { BrowserListener, BrowserSide, Metadata } from "./ports.js";
+import type { CompressibleReply, ResponseCompression } from "./response-compression.js";
 
 /** The status keys a browser must be able to read from a Trailers-Only response. */
 const STATUS_NAMES = ["grpc-status", "grpc-message", "grpc-status-details-bin"];
@@ -26,6 +27,8 @@ export class WebResponse implements BrowserSide {
   readonly #cors: OutgoingHttpHeaders;
   /** The call's x-request-id, sent back (and exposed) with every answer. */
   readonly #requestId: string;
+  /** With response compression on: the reply's body, which decides whether to compress it. */
+  readonly #compressible: CompressibleReply | undefined;
   #corked = false;
 
   constructor(
@@ -34,6 +37,7 @@ export class WebResponse implements BrowserSide {
     encoding: WebContentType,
     cors: OutgoingHttpHeaders,
     requestId: string,
+    compression?: ResponseCompression,
   ) {
     this.#req = req;
     this.#res = res;
@@ -41,6 +45,7 @@ export class WebResponse implements BrowserSide {
     this.#contentType = formatWebContentType(encoding);
     this.#cors = cors;
     this.#requestId = requestId;
+    this.#compressible = compression?.reply(res, req.headers["accept-encoding"]);
   }
 
   listen(listener: BrowserListener): void {
@@ -53,14 +58,17 @@ export class WebResponse implements BrowserSide {
     res.on("drain", onDrain);
     req.on("data", onData);
     req.once("end", onEnd);
+    this.#compressible?.onDrain(() => listener.browserDrained());
   }
 
   get headersSent(): boolean {
-    return this.#res.headersSent;
+    return this.#compressible?.headersSent ?? this.#res.headersSent;
   }
 
   sendHeaders(metadata: Metadata): void {
-    this.#res.writeHead(200, this.#headers(metadata));
+    const headers = this.#headers(metadata);
+    if (this.#compressible) this.#compressible.head(headers);
+    else this.#res.writeHead(200, headers);
   }
 
   write(chunk: Buffer): boolean {
@@ -72,12 +80,15 @@ export class WebResponse implements BrowserSide {
       res.cork();
       process.nextTick(WebResponse.#uncork, this);
     }
-    return res.write(this.#text ? chunk.toString("base64") : chunk);
+    const wire = this.#text ? chunk.toString("base64") : chunk;
+    return this.#compressible ? this.#compressible.write(chunk, wire) : res.write(wire);
   }
 
   finish(trailers: Metadata): void {
     const frame = encodeTrailerFrame(trailers);
-    this.#res.end(this.#text ? frame.toString("base64") : frame);
+    const wire = this.#text ? frame.toString("base64") : frame;
+    if (this.#compressible) this.#compressible.end(wire);
+    else this.#res.end(wire);
   }
 
   /** Also answers a call the proxy refuses before it begins. Never also an empty trailer frame: clients would see two statuses. */

@@ -1,4 +1,5 @@
 import type { HeaderPolicy } from "../call/bridged-call.js";
+import type { ResponseCompressionSetting } from "../call/response-compression.js";
 import type { ProxyOps } from "../ops/ops.js";
 import { optionProblems, optionValue, throwIfProblems } from "../settings/option-check.js";
 import type { ConfigProblem } from "../settings/problems.js";
@@ -7,12 +8,19 @@ import { planRouting, type RoutingOptions, type RoutingPlan } from "../upstream/
 import type { UpstreamTlsOptions } from "../upstream/tls.js";
 import type { CallInterceptor } from "./interceptors.js";
 import type { CallLimitOptions } from "./limits.js";
-import type { WebSocketOptions } from "./websocket.js";
 
 /**
  * Options of the Fastify plugin: the config file's keys, with the same values (durations as text like "30s"),
  * plus the few that are code. docs/settings.md lists each setting with its default.
  */
+/** The plugin options of WebSocket calls, as config keys name them. */
+export interface WebSocketOptions {
+  /** How long a WebSocket call has to send its request metadata, e.g. "10s"; default 10 s. */
+  readonly websocketFirstMessageTimeout?: string;
+  /** Ping a WebSocket call silent this long; "0" turns pings off. Default 30 s. */
+  readonly websocketPingInterval?: string;
+}
+
 export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions, WebSocketOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
@@ -26,6 +34,8 @@ export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions, W
   readonly maxTimeout?: string;
   /** Largest request message accepted, in bytes; default 4 MiB, as gRPC's own default. */
   readonly maxMessageBytes?: number;
+  /** HTTP compression of gRPC-Web responses: "off" (default), "gzip" or "br". */
+  readonly responseCompression?: ResponseCompressionSetting;
   /** Resolves the hosts of `dns:///` addresses; default: the system's resolver (getaddrinfo). */
   readonly resolveHost?: Resolver;
   /** Metrics, health and drain, shared with an admin listener; default: the plugin's own, unexposed. */
@@ -59,6 +69,7 @@ export interface ResolvedOptions {
   readonly headerPolicy: HeaderPolicy;
   readonly maxTimeoutMs: number | undefined;
   readonly maxMessageBytes: number;
+  readonly responseCompression: ResponseCompressionSetting;
 }
 
 /**
@@ -80,6 +91,7 @@ export function resolveOptions(options: GrpcWebProxyOptions): ResolvedOptions {
     },
     maxTimeoutMs: optionValue(options, "maxTimeout"),
     maxMessageBytes: optionValue(options, "maxMessageBytes") as number,
+    responseCompression: optionValue(options, "responseCompression") as ResponseCompressionSetting,
   };
 }
 

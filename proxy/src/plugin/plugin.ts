@@ -213,7 +213,8 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     const requestId = requestIdFor(req);
     const path = pathOf(req.url ?? "");
     const encoding = responseContentType(req.headers.accept, contentType);
-    const web = new WebResponse(req, res, encoding, verdict.allowed ? verdict.headers : {}, requestId);
+    const corsHeaders = verdict.allowed ? verdict.headers : {};
+    const web = new WebResponse(req, res, encoding, corsHeaders, requestId, current.compression);
     const target = current.routes.lookup(path);
     const refusal = refusalOf(verdict, path, target, ops.draining) ?? admission.admit(req, res);
     if (refusal) {

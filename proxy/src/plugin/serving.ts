@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { SecureClientSessionOptions } from "node:http2";
 import type { FastifyBaseLogger } from "fastify";
 import type { CallLimits, HeaderPolicy } from "../call/bridged-call.js";
+import { ResponseCompression } from "../call/response-compression.js";
 import { RouteTable } from "../upstream/routes.js";
 import type { PlannedUpstream } from "../upstream/routing.js";
 import { INSECURE_SKIP_VERIFY_WARNING, upstreamConnectOptions } from "../upstream/tls.js";
@@ -26,6 +27,8 @@ export interface Serving {
   readonly admissionLimits: ResolvedCallLimits;
   readonly headerPolicy: HeaderPolicy;
   readonly intercept: InterceptorChain | undefined;
+  /** undefined: responses go out uncompressed. */
+  readonly compression: ResponseCompression | undefined;
   /** By name, with what tells whether a reload changed them. */
   readonly upstreams: ReadonlyMap<string, ServedUpstream>;
 }
@@ -94,6 +97,7 @@ export async function startServing(
     admissionLimits,
     headerPolicy: settings.headerPolicy,
     intercept: interceptorChain(options.interceptors),
+    compression: ResponseCompression.of(settings.responseCompression),
     upstreams,
   };
 }

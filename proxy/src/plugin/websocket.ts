@@ -17,15 +17,8 @@ import { optionValue } from "../settings/option-check.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { OriginVerdict } from "./cors.js";
 import type { CallAdmission } from "./limits.js";
+import type { WebSocketOptions } from "./options.js";
 import type { Serving } from "./serving.js";
-
-/** The plugin options of WebSocket calls, as config keys name them. */
-export interface WebSocketOptions {
-  /** How long a WebSocket call has to send its request metadata, e.g. "10s"; default 10 s. */
-  readonly websocketFirstMessageTimeout?: string;
-  /** Ping a WebSocket call silent this long; "0" turns pings off. Default 30 s. */
-  readonly websocketPingInterval?: string;
-}
 
 /** The socket and first bytes of an upgrade request, kept on it while Fastify routes it. */
 const UPGRADE = Symbol("upgrade");

@@ -14,11 +14,15 @@ const RESTART_ONLY: Readonly<Record<string, (config: CliConfig) => unknown>> = {
   adminListen: ({ admin }) => admin,
   workers: ({ workers }) => workers,
   logFormat: ({ logFormat }) => logFormat,
-  "tlsCert, tlsKey": ({ proxy }) => proxy.tls,
+  "tlsCert, tlsKey, tlsLegacyClients": ({ proxy }) => proxy.tls,
   headersTimeout: ({ proxy }) => proxy.headersTimeout,
   requestTimeout: ({ proxy }) => proxy.requestTimeout,
   drainTimeout: ({ drainTimeoutMs }) => drainTimeoutMs,
   watchConfig: ({ watchConfig }) => watchConfig,
+  "websocketFirstMessageTimeout, websocketPingInterval": ({ proxy }) => [
+    proxy.websocketFirstMessageTimeout,
+    proxy.websocketPingInterval,
+  ],
 };
 
 export interface ReloaderOptions {

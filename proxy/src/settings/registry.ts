@@ -3,6 +3,7 @@
 // file's schema, the plugin's option check, --help and docs/settings.md are all made from these rows.
 // A new setting is a new row here and the code that uses its value; nothing else.
 
+import { RESPONSE_COMPRESSIONS, type ResponseCompressionSetting } from "../call/response-compression.js";
 import { LOG_FORMATS } from "../ops/log-format.js";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -144,7 +145,16 @@ export const SETTINGS = {
     arg: "N",
     kind: count,
     default: DEFAULT_MAX_MESSAGE_BYTES,
-    help: "largest request message, in bytes; past it RESOURCE_EXHAUSTED",
+    help: "largest request message, in bytes, as sent (compressed, for a compressed message: the backend's own limit applies to the decompressed size); past it RESOURCE_EXHAUSTED",
+    takenBy: "plugin",
+  }),
+  responseCompression: setting({
+    flag: "response-compression",
+    env: "GRPC_WEB_BRIDGE_RESPONSE_COMPRESSION",
+    arg: "CODING",
+    kind: oneOf(RESPONSE_COMPRESSIONS),
+    default: "off" as ResponseCompressionSetting,
+    help: "HTTP compression of gRPC-Web responses (Content-Encoding) for browsers whose Accept-Encoding allows it, when the first message is at least 1 KiB: off, gzip, or br (brotli, else gzip); server streams are flushed after every message",
     takenBy: "plugin",
   }),
   logLevel: setting({

@@ -1,6 +1,9 @@
 """The test greeter on Python's C-core grpcio, after the gRPC examples' helloworld greeter_server.py.
 
-Usage: /usr/bin/python3 greeter_server.py PORT DESCRIPTOR_BASE64   (PORT 0: any free port)
+Usage: /usr/bin/python3 greeter_server.py PORT DESCRIPTOR_BASE64 [COMPRESSION_JSON]   (PORT 0: any free port)
+
+COMPRESSION_JSON: {"reply": "gzip"} compresses replies for clients that accept gzip; {"accept": ["identity"]}
+limits the encodings requests may use (others get UNIMPLEMENTED). Default: identity replies, any request.
 
 Behaves as greeter-plan.ts and greetings.ts describe (keep them in step). Prints one JSON line per
 observation on stdout ({"method", "event", "metadata", "timeoutMs"?}) and {"listening": port} once
@@ -228,13 +231,22 @@ def exit_when_stdin_closes():
     os._exit(0)
 
 
-def serve(port, descriptor_base64):
+COMPRESSIONS = {"identity": grpc.Compression.NoCompression, "deflate": grpc.Compression.Deflate,
+                "gzip": grpc.Compression.Gzip}
+
+
+def serve(port, descriptor_base64, compression):
     handlers = make_handlers(*message_classes(descriptor_base64))
+    # A restarted backend must own its port alone, not share it with a leftover one.
+    options = [("grpc.so_reuseport", 0)]
+    if "accept" in compression:
+        bits = sum(1 << COMPRESSIONS[name].value for name in compression["accept"])
+        options.append(("grpc.compression_enabled_algorithms_bitset", bits))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=MAX_WORKERS),
         handlers=[handlers],
-        # A restarted backend must own its port alone, not share it with a leftover one.
-        options=[("grpc.so_reuseport", 0)],
+        options=options,
+        compression=COMPRESSIONS[compression.get("reply", "identity")],
     )
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     if bound == 0:
@@ -246,4 +258,4 @@ def serve(port, descriptor_base64):
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2])
+    serve(int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]) if len(sys.argv) > 3 else {})

@@ -24,10 +24,21 @@ const helloworldDescriptor = Buffer.from(
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 
-export async function startGrpcioBackend(log: ObservationLog, port = 0): Promise<Listener> {
-  const child: Child = spawn(PYTHON, [SERVER_SCRIPT, String(port), helloworldDescriptor], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+/** How a grpcio greeter compresses: greeter_server.py's COMPRESSION_JSON. */
+export interface GrpcioCompression {
+  /** Compress replies to clients whose grpc-accept-encoding allows it. */
+  readonly reply?: "gzip" | "deflate";
+  /** The only request encodings it takes; others get UNIMPLEMENTED. */
+  readonly accept?: ReadonlyArray<"identity" | "gzip" | "deflate">;
+}
+
+export async function startGrpcioBackend(
+  log: ObservationLog,
+  port = 0,
+  compression: GrpcioCompression = {},
+): Promise<Listener> {
+  const args = [SERVER_SCRIPT, String(port), helloworldDescriptor, JSON.stringify(compression)];
+  const child: Child = spawn(PYTHON, args, { stdio: ["pipe", "pipe", "pipe"] });
   // It also exits when its stdin closes, but not while stopped.
   dieWithTest(child);
   let stderr = "";
