@@ -18,14 +18,7 @@ import type { Upstream } from "../upstream/upstream.js";
 import type { CorsPolicy, OriginVerdict } from "./cors.js";
 import type { InterceptorChain } from "./interceptors.js";
 import type { CallAdmission } from "./limits.js";
-
-/** The plugin options of WebSocket calls, as config keys name them. */
-export interface WebSocketOptions {
-  /** How long a WebSocket call has to send its request metadata, e.g. "10s"; default 10 s. */
-  readonly websocketFirstMessageTimeout?: string;
-  /** Ping a WebSocket call silent this long; "0" turns pings off. Default 30 s. */
-  readonly websocketPingInterval?: string;
-}
+import type { GrpcWebProxyOptions } from "./options.js";
 
 /** The socket and first bytes of an upgrade request, kept on it while Fastify routes it. */
 const UPGRADE = Symbol("upgrade");
@@ -38,7 +31,7 @@ const SHUTTING_DOWN = new GrpcError(Code.UNAVAILABLE, "the proxy is shutting dow
 
 /** What WebSocket calls share with HTTP calls: one policy for both, made once by the plugin. */
 export interface WebSocketCallsDeps {
-  readonly options: WebSocketOptions;
+  readonly options: Pick<GrpcWebProxyOptions, "websocketFirstMessageTimeout" | "websocketPingInterval">;
   readonly ops: ProxyOps;
   readonly cors: CorsPolicy;
   readonly admission: CallAdmission;
