@@ -13,15 +13,7 @@ import type { CallLimitOptions } from "./limits.js";
  * Options of the Fastify plugin: the config file's keys, with the same values (durations as text like "30s"),
  * plus the few that are code. docs/settings.md lists each setting with its default.
  */
-/** The plugin options of WebSocket calls, as config keys name them. */
-export interface WebSocketOptions {
-  /** How long a WebSocket call has to send its request metadata, e.g. "10s"; default 10 s. */
-  readonly websocketFirstMessageTimeout?: string;
-  /** Ping a WebSocket call silent this long; "0" turns pings off. Default 30 s. */
-  readonly websocketPingInterval?: string;
-}
-
-export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions, WebSocketOptions {
+export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions {
   /** Browser origins allowed to call, or `["*"]` for any; default: same-origin only. */
   readonly allowedOrigins?: readonly string[];
   /** Names the proxy answers to in Host or `:authority`; default: loopback names when listening on loopback only. */
@@ -44,6 +36,10 @@ export interface GrpcWebProxyOptions extends CallLimitOptions, RoutingOptions, W
   readonly interceptors?: readonly CallInterceptor[];
   /** CA, client certificate and name checks of an `https://` upstream. */
   readonly upstreamTls?: UpstreamTlsOptions;
+  /** How long a WebSocket call has to send its request metadata, e.g. "10s"; default 10 s. */
+  readonly websocketFirstMessageTimeout?: string;
+  /** Ping a WebSocket call silent this long; "0" turns pings off. Default 30 s. */
+  readonly websocketPingInterval?: string;
 }
 
 /** The options that are code or structure, not settings of the registry; and what Fastify's register takes. */

@@ -17,7 +17,7 @@ import { optionValue } from "../settings/option-check.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { OriginVerdict } from "./cors.js";
 import type { CallAdmission } from "./limits.js";
-import type { WebSocketOptions } from "./options.js";
+import type { GrpcWebProxyOptions } from "./options.js";
 import type { Serving } from "./serving.js";
 
 /** The socket and first bytes of an upgrade request, kept on it while Fastify routes it. */
@@ -31,7 +31,7 @@ const SHUTTING_DOWN = new GrpcError(Code.UNAVAILABLE, "the proxy is shutting dow
 
 /** What WebSocket calls share with HTTP calls: one policy for both, made once by the plugin. */
 export interface WebSocketCallsDeps {
-  readonly options: WebSocketOptions;
+  readonly options: Pick<GrpcWebProxyOptions, "websocketFirstMessageTimeout" | "websocketPingInterval">;
   readonly ops: ProxyOps;
   readonly admission: CallAdmission;
   /** What calls are served with now; a call keeps the one current at its upgrade, whatever a reload brings. */
