@@ -56,25 +56,64 @@ function decodedReplies(result: GrpcWebResult): string[] {
   );
 }
 
-async function withGrpcio(
-  compression: GrpcioCompression,
-): Promise<{ backend: Listener; proxy: RunningProxy }> {
-  const backend = await startGrpcioBackend(new ObservationLog(), 0, compression);
-  const proxy = await startProxy(`http://127.0.0.1:${backend.port}`);
-  return { backend, proxy };
+/** A backend from `start` behind a test proxy, for the enclosing describe; `proxy` is set once it runs. */
+function behindProxy(start: (log: ObservationLog) => Promise<Listener>): { readonly proxy: RunningProxy } {
+  const served = {} as { backend: Listener; proxy: RunningProxy };
+  before(async () => {
+    served.backend = await start(new ObservationLog());
+    served.proxy = await startProxy(`http://127.0.0.1:${served.backend.port}`);
+  });
+  after(async () => {
+    await served.proxy?.close();
+    await served.backend?.close();
+  });
+  return served;
+}
+
+function grpcio(compression: GrpcioCompression): (log: ObservationLog) => Promise<Listener> {
+  return (log) => startGrpcioBackend(log, 0, compression);
+}
+
+/** What every backend that takes gzip requests must do with a bomb and with a corrupt message. */
+function gzipRequestLimits(served: { readonly proxy: RunningProxy }, corruptMessage?: RegExp): void {
+  test("a compression bomb passes the proxy's limit compressed, and the backend's RESOURCE_EXHAUSTED is passed on", async () => {
+    const bomb = gzipBomb();
+    assert.ok(bomb.length < 64 * 1024, `${bomb.length} bytes`);
+    const result = await grpcWebCall(served.proxy.url, SAY_HELLO, { body: bomb, headers: GZIP_REQUEST });
+    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED, result.grpcMessage);
+  });
+
+  test("a corrupt gzip message: the backend's INTERNAL is passed on, the call ends, and the next works", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const corrupt = gzippedHello("Broken");
+      corrupt.fill(0x5a, 5 + 10); // past the gzip header: the deflate data and the CRC
+      const bad = await grpcWebCall(served.proxy.url, SAY_HELLO, {
+        body: corrupt,
+        headers: GZIP_REQUEST,
+        agent,
+      });
+      assert.equal(bad.grpcStatus, Code.INTERNAL, bad.grpcMessage);
+      assert.equal(bad.messages.length, 0);
+      if (corruptMessage) assert.match(bad.grpcMessage ?? "", corruptMessage);
+      const next = await grpcWebCall(served.proxy.url, SAY_HELLO, {
+        body: gzippedHello("Again"),
+        headers: GZIP_REQUEST,
+        agent,
+      });
+      assert.equal(next.grpcStatus, Code.OK, next.grpcMessage);
+      assert.deepEqual(decodedReplies(next), ["Hello, Again!"]);
+    } finally {
+      agent.destroy();
+    }
+  });
 }
 
 describe("compressed messages through the proxy to grpcio", () => {
-  let backend: Listener;
-  let proxy: RunningProxy;
-  before(async () => ({ backend, proxy } = await withGrpcio({ reply: "gzip" })));
-  after(async () => {
-    await proxy?.close();
-    await backend?.close();
-  });
+  const served = behindProxy(grpcio({ reply: "gzip" }));
 
   test("a gzip-flagged request reaches the backend, and its gzip reply comes back untouched", async () => {
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, {
+    const result = await grpcWebCall(served.proxy.url, SAY_HELLO, {
       body: gzippedHello("Zip"),
       headers: LONG_REPLY,
     });
@@ -89,7 +128,7 @@ describe("compressed messages through the proxy to grpcio", () => {
   });
 
   test("a server stream of compressed replies, in text mode", async () => {
-    const result = await grpcWebCall(proxy.url, STREAM, {
+    const result = await grpcWebCall(served.proxy.url, STREAM, {
       body: Buffer.from(gzippedHello("Text").toString("base64")),
       text: true,
       headers: LONG_REPLY,
@@ -104,70 +143,30 @@ describe("compressed messages through the proxy to grpcio", () => {
     );
   });
 
-  test("a compression bomb passes the proxy's limit compressed, and the backend's RESOURCE_EXHAUSTED is passed on", async () => {
-    const bomb = gzipBomb();
-    assert.ok(bomb.length < 64 * 1024, `${bomb.length} bytes`);
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, { body: bomb, headers: GZIP_REQUEST });
-    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED, result.grpcMessage);
-  });
-
-  test("a corrupt gzip message: the backend's INTERNAL is passed on, the call ends, and the next works", async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    try {
-      const corrupt = gzippedHello("Broken");
-      corrupt.fill(0x5a, 5 + 10); // past the gzip header: the deflate data and the CRC
-      const bad = await grpcWebCall(proxy.url, SAY_HELLO, { body: corrupt, headers: GZIP_REQUEST, agent });
-      assert.equal(bad.grpcStatus, Code.INTERNAL, bad.grpcMessage);
-      assert.equal(bad.messages.length, 0);
-      const next = await grpcWebCall(proxy.url, SAY_HELLO, {
-        body: gzippedHello("Again"),
-        headers: GZIP_REQUEST,
-        agent,
-      });
-      assert.equal(next.grpcStatus, Code.OK, next.grpcMessage);
-      assert.deepEqual(decodedReplies(next), ["Hello, Again!"]);
-    } finally {
-      agent.destroy();
-    }
-  });
+  gzipRequestLimits(served);
 });
 
 describe("a gzip message to a grpcio backend that does not accept gzip", () => {
-  let backend: Listener;
-  let proxy: RunningProxy;
-  before(async () => ({ backend, proxy } = await withGrpcio({ accept: ["identity"] })));
-  after(async () => {
-    await proxy?.close();
-    await backend?.close();
-  });
+  const served = behindProxy(grpcio({ accept: ["identity"] }));
 
   test("the backend's UNIMPLEMENTED is passed on, and identity calls still work", async () => {
-    const refused = await grpcWebCall(proxy.url, SAY_HELLO, {
+    const refused = await grpcWebCall(served.proxy.url, SAY_HELLO, {
       body: gzippedHello("No"),
       headers: GZIP_REQUEST,
     });
     assert.equal(refused.grpcStatus, Code.UNIMPLEMENTED, refused.grpcMessage);
     assert.match(refused.grpcMessage ?? "", /gzip/i, "the backend's own message, naming the encoding");
-    const plain = await grpcWebCall(proxy.url, SAY_HELLO, { message: helloRequest("Yes") });
+    const plain = await grpcWebCall(served.proxy.url, SAY_HELLO, { message: helloRequest("Yes") });
     assert.equal(plain.grpcStatus, Code.OK, plain.grpcMessage);
     assert.deepEqual(helloReplies(plain.messages), ["Hello, Yes!"]);
   });
 });
 
 describe("grpc-accept-encoding through the proxy to connect-node, which compresses only what the client accepts", () => {
-  let backend: Listener;
-  let proxy: RunningProxy;
-  before(async () => {
-    backend = await startConnectNodeBackend(new ObservationLog());
-    proxy = await startProxy(`http://127.0.0.1:${backend.port}`);
-  });
-  after(async () => {
-    await proxy?.close();
-    await backend?.close();
-  });
+  const served = behindProxy(startConnectNodeBackend);
 
   test("the browser's grpc-accept-encoding reaches the backend, whose gzip reply comes back untouched", async () => {
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, {
+    const result = await grpcWebCall(served.proxy.url, SAY_HELLO, {
       body: gzippedHello("Zip"),
       headers: LONG_REPLY,
     });
@@ -182,7 +181,7 @@ describe("grpc-accept-encoding through the proxy to connect-node, which compress
 
   // grpcio (1.51) compresses with its default algorithm whatever the client accepts, so this needs connect-node.
   test("without the browser's grpc-accept-encoding the backend is asked for identity, and replies so", async () => {
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, {
+    const result = await grpcWebCall(served.proxy.url, SAY_HELLO, {
       body: gzippedHello("Plain"),
       headers: { "grpc-encoding": "gzip", "x-reply-bytes": String(REPLY_BYTES) },
     });
@@ -196,19 +195,10 @@ describe("grpc-accept-encoding through the proxy to connect-node, which compress
 });
 
 describe("compressed messages through the proxy to grpc-js", () => {
-  let backend: Listener;
-  let proxy: RunningProxy;
-  before(async () => {
-    backend = await startGrpcJsBackend(new ObservationLog());
-    proxy = await startProxy(`http://127.0.0.1:${backend.port}`);
-  });
-  after(async () => {
-    await proxy?.close();
-    await backend?.close();
-  });
+  const served = behindProxy(startGrpcJsBackend);
 
   test("a gzip-flagged request reaches the backend, which decompresses it", async () => {
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, {
+    const result = await grpcWebCall(served.proxy.url, SAY_HELLO, {
       body: gzippedHello("Js"),
       headers: GZIP_REQUEST,
     });
@@ -218,7 +208,7 @@ describe("compressed messages through the proxy to grpc-js", () => {
   });
 
   test("an encoding the backend does not know: its UNIMPLEMENTED is passed on", async () => {
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, {
+    const result = await grpcWebCall(served.proxy.url, SAY_HELLO, {
       body: gzippedHello("Snappy"),
       headers: { "grpc-encoding": "snappy" },
     });
@@ -226,30 +216,5 @@ describe("compressed messages through the proxy to grpc-js", () => {
     assert.match(result.grpcMessage ?? "", /snappy/);
   });
 
-  test("a compression bomb passes the proxy's limit compressed, and the backend's RESOURCE_EXHAUSTED is passed on", async () => {
-    const bomb = gzipBomb();
-    assert.ok(bomb.length < 64 * 1024, `${bomb.length} bytes`);
-    const result = await grpcWebCall(proxy.url, SAY_HELLO, { body: bomb, headers: GZIP_REQUEST });
-    assert.equal(result.grpcStatus, Code.RESOURCE_EXHAUSTED, result.grpcMessage);
-  });
-
-  test("a corrupt gzip message: the backend's INTERNAL is passed on, the call ends, and the next works", async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    try {
-      const corrupt = gzippedHello("Broken");
-      corrupt.fill(0x5a, 5 + 10);
-      const bad = await grpcWebCall(proxy.url, SAY_HELLO, { body: corrupt, headers: GZIP_REQUEST, agent });
-      assert.equal(bad.grpcStatus, Code.INTERNAL, bad.grpcMessage);
-      assert.match(bad.grpcMessage ?? "", /decompress/);
-      const next = await grpcWebCall(proxy.url, SAY_HELLO, {
-        body: gzippedHello("Again"),
-        headers: GZIP_REQUEST,
-        agent,
-      });
-      assert.equal(next.grpcStatus, Code.OK, next.grpcMessage);
-      assert.deepEqual(decodedReplies(next), ["Hello, Again!"]);
-    } finally {
-      agent.destroy();
-    }
-  });
+  gzipRequestLimits(served, /decompress/);
 });
