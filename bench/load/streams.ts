@@ -21,9 +21,18 @@ export interface StreamResult {
 
 export async function runStreams(caller: Caller, plan: StreamPlan, meter: CpuMeter): Promise<StreamResult> {
   const checks = Array.from({ length: plan.concurrency }, () => new ResponseCheck(plan.expect));
+  return meterCalls(checks, meter, (check) => caller.call(plan.path, plan.requestFrame, check));
+}
+
+/** Runs one call per check at once under `meter`; counts the replies of the calls that verified. */
+export async function meterCalls(
+  checks: ResponseCheck[],
+  meter: CpuMeter,
+  call: (check: ResponseCheck, i: number) => Promise<void>,
+): Promise<StreamResult> {
   meter.start();
   const started = performance.now();
-  await Promise.all(checks.map((check) => caller.call(plan.path, plan.requestFrame, check)));
+  await Promise.all(checks.map(call));
   const elapsedMs = performance.now() - started;
   const cpuUs = meter.stop();
   const verdicts = checks.map((check) => check.verdict());

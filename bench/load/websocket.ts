@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import type { CpuMeter } from "../procs/usage.js";
 import { TRAILER_FLAG } from "../wire/frames.js";
 import { type Expectation, ResponseCheck } from "../wire/response-check.js";
-import type { StreamResult } from "./streams.js";
+import { meterCalls, type StreamResult } from "./streams.js";
 
 const METADATA = Buffer.from("content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n", "latin1");
 const DATA = Buffer.from([0]);
@@ -33,20 +33,7 @@ export async function runWebSocketCalls(
   const url = `${origin.replace(/^http/, "ws")}${plan.path}`;
   const sockets = await Promise.all(Array.from({ length: plan.concurrency }, () => openSocket(url)));
   const checks = sockets.map(() => new ResponseCheck(plan.expect));
-  meter.start();
-  const started = performance.now();
-  await Promise.all(sockets.map((socket, i) => call(socket, plan, checks[i] as ResponseCheck)));
-  const elapsedMs = performance.now() - started;
-  const cpuUs = meter.stop();
-  const verdicts = checks.map((check) => check.verdict());
-  const verified = checks.filter((_, i) => verdicts[i] === undefined);
-  return {
-    messages: verified.reduce((sum, check) => sum + check.messages, 0),
-    failed: checks.length - verified.length,
-    firstFailure: verdicts.find((verdict) => verdict !== undefined),
-    elapsedMs,
-    cpuUs,
-  };
+  return meterCalls(checks, meter, (check, i) => call(sockets[i] as WebSocket, plan, check));
 }
 
 async function openSocket(url: string): Promise<WebSocket> {
