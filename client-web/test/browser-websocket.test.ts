@@ -1,0 +1,95 @@
+// Headless Chromium: a page on one loopback origin makes a bidi call with the browser's own WebSocket and
+// this package's WebSocket transport, through the project's proxy on another origin, to the connect-node
+// greeter: ping-pong, each request sent only once the reply to the one before has arrived.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { Browser, Page } from "playwright-core";
+import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
+import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
+import { launchChromium } from "../../testing/browser.js";
+
+// The page's script: `pingPong(baseUrl, names)` returns what it sent and received, in order.
+const pageScript = `
+  import { createClient } from "@connectrpc/connect";
+  import { Greeter } from "@grpc-web-bridge/client-web/greeter";
+  import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
+  globalThis.pingPong = async (baseUrl, names) => {
+    const greeter = createClient(Greeter, createWebSocketTransport({ baseUrl }));
+    const seen = [];
+    let replied = () => {};
+    async function* requests() {
+      for (const name of names) {
+        seen.push("sent " + name);
+        yield { name };
+        await new Promise((resolve) => { replied = resolve; });
+      }
+    }
+    for await (const reply of greeter.sayHelloBidiStream(requests(), { timeoutMs: 5000 })) {
+      seen.push("got " + reply.message);
+      replied();
+    }
+    return seen;
+  };`;
+
+let server: Server;
+let origin: string;
+let browser: Browser;
+let page: Page;
+let backend: Backend;
+let proxy: RunningProxy;
+const pageErrors: string[] = [];
+
+before(async () => {
+  const bundled = await build({
+    stdin: { contents: pageScript, resolveDir: fileURLToPath(new URL(".", import.meta.url)) },
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    conditions: ["source"],
+    write: false,
+    logLevel: "error",
+  });
+  const script = bundled.outputFiles[0]?.text ?? assert.fail("esbuild wrote nothing");
+  server = createServer((req, res) => {
+    if (req.url === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else
+      res
+        .writeHead(200, { "content-type": "text/html" })
+        .end('<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  backend = await startBackend("connect-node");
+  proxy = await startProxy(backend.url, { allowedOrigins: [origin] });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  await page.goto(origin);
+  await page.waitForFunction(() => "pingPong" in globalThis);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  await proxy?.close();
+  await backend?.close();
+});
+
+test("bidi ping-pong over the browser's WebSocket: each reply before the next request", async () => {
+  const seen = await page.evaluate(`pingPong(${JSON.stringify(proxy.url)}, ["Ada", "Grace", "Alan"])`);
+  assert.deepEqual(seen, [
+    "sent Ada",
+    "got Hello, Ada!",
+    "sent Grace",
+    "got Hello, Grace!",
+    "sent Alan",
+    "got Hello, Alan!",
+  ]);
+  assert.deepEqual(pageErrors, []);
+});
