@@ -7,11 +7,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Code } from "@connectrpc/connect";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { launchChromium } from "../../testing/browser.js";
+import { pageBuildOptions } from "./support/browser-harness.js";
 
 // The page's script: `pingPong(baseUrl, names)` returns what it sent and received, in order.
 const pageScript = `
@@ -34,6 +36,21 @@ const pageScript = `
       replied();
     }
     return seen;
+  };
+  // Opens a bidi call tagged x-case, aborts it once the first reply is in, and reports the error's code.
+  globalThis.abortAfterFirstReply = async (baseUrl, name) => {
+    const greeter = createClient(Greeter, createWebSocketTransport({ baseUrl }));
+    const stop = new AbortController();
+    async function* requests() {
+      yield { name };
+      await new Promise(() => {});
+    }
+    try {
+      for await (const _ of greeter.sayHelloBidiStream(requests(), { signal: stop.signal, headers: { "x-case": name } })) stop.abort();
+    } catch (error) {
+      return error.code;
+    }
+    return "no error";
   };`;
 
 let server: Server;
@@ -47,12 +64,7 @@ const pageErrors: string[] = [];
 before(async () => {
   const bundled = await build({
     stdin: { contents: pageScript, resolveDir: fileURLToPath(new URL(".", import.meta.url)) },
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    conditions: ["source"],
-    write: false,
-    logLevel: "error",
+    ...pageBuildOptions,
   });
   const script = bundled.outputFiles[0]?.text ?? assert.fail("esbuild wrote nothing");
   server = createServer((req, res) => {
@@ -91,5 +103,14 @@ test("bidi ping-pong over the browser's WebSocket: each reply before the next re
     "sent Alan",
     "got Hello, Alan!",
   ]);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("abort in the page: CANCELLED there, and the backend's call ends", async () => {
+  const code = await page.evaluate(`abortAfterFirstReply(${JSON.stringify(proxy.url)}, "browser-abort")`);
+  assert.equal(code, Code.Canceled);
+  // The page never finishes sending, so only the cancel can end the backend's call. connect-node ends its request
+  // stream on the reset and records that as "finished"; the Node tests see grpc-js report it as a cancel.
+  await backend.waitFor((o) => o.event !== "started" && o.metadata["x-case"] === "browser-abort");
   assert.deepEqual(pageErrors, []);
 });
