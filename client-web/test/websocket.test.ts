@@ -74,6 +74,18 @@ describe("through the proxy to the connect-node greeter", () => {
     assert.equal(replies.length, 3);
   });
 
+  test("Node 20 without the WebSocket option: UNIMPLEMENTED, saying what to pass", {
+    skip: "WebSocket" in globalThis,
+  }, async () => {
+    const greeter = createClient(
+      Greeter,
+      createWebSocketTransport({ baseUrl: greeterBehindProxy.proxy.url }),
+    );
+    const error = await failure(greeter.sayHelloBidiStream((async function* () {})()));
+    assert.equal(error.code, Code.Unimplemented);
+    assert.match(error.rawMessage, /WebSocket option/);
+  });
+
   test("no proxy listening: UNAVAILABLE, naming the URL", async () => {
     const greeter = createClient(
       Greeter,

@@ -37,10 +37,14 @@ const goingAway = 1001;
 export function webSocketCall(WebSocket: WebSocketConstructor | undefined) {
   return async (req: StreamRequest): Promise<StreamResponse> => {
     const url = req.url.replace(/^http/, "ws");
-    const socket = new (WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor))(
-      url,
-      subprotocol,
-    );
+    const Socket = WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+    if (!Socket) {
+      throw new ConnectError(
+        "no WebSocket here: pass one as the WebSocket option (ws's in Node 20)",
+        Code.Unimplemented,
+      );
+    }
+    const socket = new Socket(url, subprotocol);
     socket.binaryType = "arraybuffer";
     const frames = readFrames(responseBody(socket, url, req));
     const first = await frames.next();
