@@ -48,6 +48,21 @@ const entries = {
       `createWebClient(Greeter, createGrpcWebTransport({ baseUrl: "https://api.example.com", defaultTimeoutMs: 5000, compression: gzip }))`,
     ),
   },
+  // The greeter app plus one bidi call over a WebSocket: what the websocket subpath adds when an app uses it.
+  "connect createClient + WebSocket transport, with a bidi call": {
+    contents: `
+    import { createClient } from "@connectrpc/connect";
+    import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
+    import { Greeter } from "@grpc-web-bridge/client-web/greeter";
+    const client = createClient(Greeter, createWebSocketTransport({ baseUrl: "https://api.example.com", defaultTimeoutMs: 5000 }));
+    async function* names() { yield { name: "web" }; }
+    export async function main() {
+      const reply = await client.sayHello({ name: "web" }, { timeoutMs: 1000, headers: { "x-user": "ada" } });
+      for await (const r of client.sayHelloStreamReply({ name: "web" }, { timeoutMs: 1000, headers: { "x-user": "ada" } })) console.log(r.message);
+      for await (const r of client.sayHelloBidiStream(names(), { timeoutMs: 1000, headers: { "x-user": "ada" } })) console.log(r.message);
+      return reply.message;
+    }`,
+  },
   "connect-web (stock)": {
     contents: app(
       `import { createClient } from "@connectrpc/connect";

@@ -9,24 +9,13 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { DEAD_PORT } from "../../testing/net.js";
 import { Greeter } from "../src/greeter.js";
 import { createGrpcWebTransport, createWebClient, type GrpcWebTransportOptions } from "../src/index.js";
+import { failure } from "./support/failure.js";
 import { greeterBehindProxyForFile } from "./support/greeter-behind-proxy.js";
 
 /** The README's way: connect's createClient on this package's transport. */
 const greeter = (options: GrpcWebTransportOptions) => createClient(Greeter, createGrpcWebTransport(options));
 
 const greeterBehindProxy = greeterBehindProxyForFile();
-
-/** The error a call rejects with, asserting it is a ConnectError. */
-async function failure(call: Promise<unknown> | AsyncIterable<unknown>): Promise<ConnectError> {
-  try {
-    if (call instanceof Promise) await call;
-    else for await (const _ of call);
-  } catch (error) {
-    assert.ok(error instanceof ConnectError, String(error));
-    return error;
-  }
-  assert.fail("the call succeeded");
-}
 
 /** A loopback server that accepts connections, reads requests and never answers. */
 async function startSilentServer(t: { after(fn: () => unknown): void }): Promise<string> {

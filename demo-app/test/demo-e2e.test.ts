@@ -134,6 +134,44 @@ test("with the greeter backend down the page shows UNAVAILABLE, not a blank page
   );
 });
 
+/** Waits until the bidi panel shows `count` replies. */
+const bidiReplies = async (count: number) => {
+  await page.waitForFunction((n) => document.querySelectorAll("#bidi-replies li").length >= n, count);
+  return page.locator("#bidi-replies li").allTextContents();
+};
+
+test("Bidi panel: each name sent comes back on the same open WebSocket call; End sending shows the trailers", async () => {
+  await page.click("#bidi-open");
+  assert.equal(await text(page, "#bidi-status"), "OPEN");
+  await page.fill("#bidi-name", "Ada");
+  await page.click("#bidi-send");
+  // The first greeting is back while the call is still open: the reply did not wait for the request to end.
+  assert.deepEqual(await bidiReplies(1), ["Hello, Ada!"]);
+  assert.equal(await text(page, "#bidi-status"), "OPEN");
+  await page.fill("#bidi-name", "Grace");
+  await page.click("#bidi-send");
+  assert.deepEqual(await bidiReplies(2), ["Hello, Ada!", "Hello, Grace!"]);
+  await page.click("#bidi-finish");
+  await page.waitForFunction(() => document.querySelector("#bidi-status")?.textContent === "OK");
+  const trailers = await tableRows(page, "bidi-trailers");
+  assert.ok(trailers.includes("grpc-status: 0"), trailers.join("\n"));
+  assert.ok(trailers.includes("x-replies-sent: 2"), trailers.join("\n"));
+  assert.equal(await page.locator("#bidi-open").isEnabled(), true);
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({ path: `${screenshotDir}bidi.png`, fullPage: true });
+});
+
+test("Bidi panel: Cancel ends the open call: CANCELLED on the page and in the backend", async () => {
+  await page.click("#bidi-open");
+  await page.fill("#bidi-name", "Alan");
+  await page.click("#bidi-send");
+  assert.deepEqual(await bidiReplies(1), ["Hello, Alan!"]);
+  await page.click("#bidi-cancel");
+  await page.waitForFunction(() => document.querySelector("#bidi-status")?.textContent === "CANCELLED");
+  assert.equal(await text(page, "#bidi-message"), "cancelled from the page");
+  await waitFor(() => /SayHelloBidiStream → CANCELLED/.exec(demo.output()), 2000);
+});
+
 // Last: it stops the demo the other tests use.
 test("Ctrl-C stops the demo cleanly: exit code 0, nothing left listening", async () => {
   const port = Number(new URL(demo.url).port);

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../../../testing/browser.js";
 import type { CallOutcome, CallSpec } from "./page.js";
@@ -70,17 +70,22 @@ export async function openTestPage(): Promise<PageSession> {
   }
 }
 
+/** How a test page's scripts are bundled: in memory, from the packages' TypeScript sources. */
+export const pageBuildOptions = {
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  conditions: ["source"],
+  write: false,
+  logLevel: "error",
+} satisfies BuildOptions;
+
 /** The page and worker scripts by URL path, bundled in memory. */
 async function bundleScripts(): Promise<Map<string, string>> {
   const result = await build({
     entryPoints: ["page.ts", "worker.ts"].map((name) => fileURLToPath(new URL(name, import.meta.url))),
     outdir: "/",
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    conditions: ["source"],
-    write: false,
-    logLevel: "error",
+    ...pageBuildOptions,
   });
   return new Map(result.outputFiles.map((file) => [file.path, file.text]));
 }

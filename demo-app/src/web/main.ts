@@ -1,4 +1,5 @@
 import { ConnectError } from "@connectrpc/connect";
+import { BidiPanel } from "./bidi-panel.js";
 import { type GreeterCall, greeterCalls } from "./calls.js";
 import { RequestForm } from "./request-form.js";
 import { ResultView } from "./result-view.js";
@@ -13,6 +14,7 @@ const calls = greeterCalls(PROXY_URL || proxyMeta?.content || location.origin);
 const form = new RequestForm();
 const view = new ResultView();
 let running: AbortController | undefined;
+new BidiPanel(calls.bidiGreetings);
 
 form.form.addEventListener("submit", (event) => {
   event.preventDefault();

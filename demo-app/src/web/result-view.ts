@@ -63,13 +63,21 @@ export class ResultView {
     this.hint.textContent = "";
   }
 
-  private setBadge(text: string, kind: "running" | "ok" | "error"): void {
-    this.badge.textContent = text;
-    this.badge.className = `badge ${kind}`;
+  private setBadge(text: string, kind: BadgeKind): void {
+    setBadge(this.badge, text, kind);
   }
 }
 
-function fillTable(table: HTMLTableElement, headers: Headers): void {
+export type BadgeKind = "running" | "ok" | "error";
+
+/** Shows a call's state in a badge. */
+export function setBadge(badge: HTMLElement, text: string, kind: BadgeKind): void {
+  badge.textContent = text;
+  badge.className = `badge ${kind}`;
+}
+
+/** Fills a two-column table with `headers`, or "none". */
+export function fillTable(table: HTMLTableElement, headers: Headers): void {
   const rows = [...headers].map(([key, value]) => {
     const row = document.createElement("tr");
     for (const text of [key, value]) {

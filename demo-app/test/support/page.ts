@@ -35,8 +35,8 @@ export function replies(page: Page): Promise<string[]> {
   return page.locator("#replies li").allTextContents();
 }
 
-/** The rows of the headers or trailers table, as "key: value". */
-export async function tableRows(page: Page, id: "headers" | "trailers"): Promise<string[]> {
+/** The rows of a headers or trailers table, as "key: value". */
+export async function tableRows(page: Page, id: "headers" | "trailers" | "bidi-trailers"): Promise<string[]> {
   const rows = await page
     .locator(`#${id} tr`)
     .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));

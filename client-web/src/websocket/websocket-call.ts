@@ -1,0 +1,142 @@
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { StreamRequest, StreamResponse } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { compressedFlag, type Frame, protocolError, readFrames, trailerFlag } from "../protocol/envelope.js";
+import { parseTrailer, statusError } from "../protocol/status.js";
+import { dataMessage, finishedSending, headerLines, subprotocol } from "./messages.js";
+
+/** What the transport needs of a WebSocket: the browser's, or `ws`'s in Node. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array<ArrayBuffer>): void;
+  close(): void;
+  addEventListener(type: "open" | "error", listener: () => void): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocol: string) => WebSocketLike;
+
+/** `readyState` of an open WebSocket. */
+const open = 1;
+
+// Close codes after which a missing status is the server's doing, not the network's (RFC 6455 7.4.1).
+const normalClosure = 1000;
+const goingAway = 1001;
+
+/**
+ * One call over its own WebSocket (docs/websocket.md): the request headers as the first message, each
+ * request message as a data message as the caller's iterable yields it, then "finished sending"; the
+ * server's messages are the gRPC-Web response body, its first trailer-flagged frame the headers and its
+ * second the trailers. Resolves once the headers are in; requests go out meanwhile, so that a server
+ * which answers only after a request gets one. Aborting the request's signal closes the socket, which
+ * the proxy turns into a cancelled upstream call.
+ */
+export function webSocketCall(WebSocket: WebSocketConstructor | undefined) {
+  return async (req: StreamRequest): Promise<StreamResponse> => {
+    const url = req.url.replace(/^http/, "ws");
+    const Socket = WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+    if (!Socket) {
+      throw new ConnectError(
+        "no WebSocket here: pass one as the WebSocket option (ws's in Node 20)",
+        Code.Unimplemented,
+      );
+    }
+    const socket = new Socket(url, subprotocol);
+    socket.binaryType = "arraybuffer";
+    const frames = readFrames(responseBody(socket, url, req));
+    const first = await frames.next();
+    if (first.done) throw new ConnectError("the WebSocket closed without a response", Code.Unknown);
+    if (!(first.value.flags & trailerFlag)) throw protocolError("a message before the response headers");
+    const header = parseTrailer(first.value.data);
+    const trailer = new Headers();
+    const { service, method } = req;
+    const message = readReplies(frames, method.output, header, trailer);
+    return { stream: true, service, method, header, trailer, message } as StreamResponse;
+  };
+}
+
+/**
+ * The server's messages as one byte stream; requests are sent from the moment the socket opens. A
+ * failure on either side, or the call's signal, errors the stream and closes the socket.
+ */
+function responseBody(socket: WebSocketLike, url: string, req: StreamRequest): ReadableStream<Uint8Array> {
+  // "ended" once the stream is closed or errored: a message the server still had in flight is dropped.
+  let state: "connecting" | "open" | "ended" = "connecting";
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const fail = (reason: unknown) => {
+        state = "ended";
+        controller.error(reason);
+        socket.close();
+      };
+      if (req.signal.aborted) return fail(req.signal.reason);
+      req.signal.addEventListener("abort", () => fail(req.signal.reason));
+      socket.addEventListener("open", () => {
+        if (state !== "connecting") return;
+        state = "open";
+        sendRequests(socket, req).catch(fail);
+      });
+      socket.addEventListener("message", ({ data }) => {
+        if (state !== "open") return;
+        if (data instanceof ArrayBuffer) controller.enqueue(new Uint8Array(data));
+        else fail(protocolError("a text message"));
+      });
+      // A failed socket also closes; the close says what happened.
+      socket.addEventListener("error", () => {});
+      socket.addEventListener("close", ({ code, reason }) => {
+        if (state === "connecting") {
+          return fail(
+            new ConnectError(
+              `could not open a WebSocket to ${url} (is the proxy up, and does it allow this origin?)`,
+              Code.Unavailable,
+            ),
+          );
+        }
+        if (state === "ended") return;
+        state = "ended";
+        if (code === normalClosure || code === goingAway) return controller.close();
+        controller.error(
+          new ConnectError(
+            `the WebSocket closed with code ${code}${reason ? ` (${reason})` : ""}`,
+            code === 1006 ? Code.Unavailable : Code.Unknown,
+          ),
+        );
+      });
+    },
+  });
+}
+
+/** Sends the headers, each request message as it comes, then "finished sending"; stops once the socket is not open. */
+async function sendRequests(socket: WebSocketLike, req: StreamRequest): Promise<void> {
+  socket.send(headerLines(req.header));
+  for await (const message of req.message) {
+    if (socket.readyState !== open) return;
+    socket.send(dataMessage(toBinary(req.method.input, message)));
+  }
+  if (socket.readyState === open) socket.send(finishedSending);
+}
+
+/** The replies after the headers frame, the trailers copied into `trailer`; a status other than OK is thrown. */
+async function* readReplies<Desc extends DescMessage>(
+  frames: AsyncGenerator<Frame>,
+  schema: Desc,
+  header: Headers,
+  trailer: Headers,
+): AsyncGenerator<MessageShape<Desc>> {
+  for await (const { flags, data } of frames) {
+    if (flags & compressedFlag) throw protocolError("a compressed frame, though none was offered");
+    if (!(flags & trailerFlag)) {
+      yield fromBinary(schema, data);
+      continue;
+    }
+    const fields = parseTrailer(data);
+    for (const [key, value] of fields) trailer.append(key, value);
+    const error = statusError(fields, header);
+    if (error) throw error;
+    return;
+  }
+  throw new ConnectError("the WebSocket closed without grpc-status", Code.Unknown, header);
+}

@@ -1,0 +1,116 @@
+// Headless Chromium: a page on one loopback origin makes a bidi call with the browser's own WebSocket and
+// this package's WebSocket transport, through the project's proxy on another origin, to the connect-node
+// greeter: ping-pong, each request sent only once the reply to the one before has arrived.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Code } from "@connectrpc/connect";
+import { build } from "esbuild";
+import type { Browser, Page } from "playwright-core";
+import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
+import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
+import { launchChromium } from "../../testing/browser.js";
+import { pageBuildOptions } from "./support/browser-harness.js";
+
+// The page's script: `pingPong(baseUrl, names)` returns what it sent and received, in order.
+const pageScript = `
+  import { createClient } from "@connectrpc/connect";
+  import { Greeter } from "@grpc-web-bridge/client-web/greeter";
+  import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
+  globalThis.pingPong = async (baseUrl, names) => {
+    const greeter = createClient(Greeter, createWebSocketTransport({ baseUrl }));
+    const seen = [];
+    let replied = () => {};
+    async function* requests() {
+      for (const name of names) {
+        seen.push("sent " + name);
+        yield { name };
+        await new Promise((resolve) => { replied = resolve; });
+      }
+    }
+    for await (const reply of greeter.sayHelloBidiStream(requests(), { timeoutMs: 5000 })) {
+      seen.push("got " + reply.message);
+      replied();
+    }
+    return seen;
+  };
+  // Opens a bidi call tagged x-case, aborts it once the first reply is in, and reports the error's code.
+  globalThis.abortAfterFirstReply = async (baseUrl, name) => {
+    const greeter = createClient(Greeter, createWebSocketTransport({ baseUrl }));
+    const stop = new AbortController();
+    async function* requests() {
+      yield { name };
+      await new Promise(() => {});
+    }
+    try {
+      for await (const _ of greeter.sayHelloBidiStream(requests(), { signal: stop.signal, headers: { "x-case": name } })) stop.abort();
+    } catch (error) {
+      return error.code;
+    }
+    return "no error";
+  };`;
+
+let server: Server;
+let origin: string;
+let browser: Browser;
+let page: Page;
+let backend: Backend;
+let proxy: RunningProxy;
+const pageErrors: string[] = [];
+
+before(async () => {
+  const bundled = await build({
+    stdin: { contents: pageScript, resolveDir: fileURLToPath(new URL(".", import.meta.url)) },
+    ...pageBuildOptions,
+  });
+  const script = bundled.outputFiles[0]?.text ?? assert.fail("esbuild wrote nothing");
+  server = createServer((req, res) => {
+    if (req.url === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else
+      res
+        .writeHead(200, { "content-type": "text/html" })
+        .end('<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  backend = await startBackend("connect-node");
+  proxy = await startProxy(backend.url, { allowedOrigins: [origin] });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  await page.goto(origin);
+  await page.waitForFunction(() => "pingPong" in globalThis);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  await proxy?.close();
+  await backend?.close();
+});
+
+test("bidi ping-pong over the browser's WebSocket: each reply before the next request", async () => {
+  const seen = await page.evaluate(`pingPong(${JSON.stringify(proxy.url)}, ["Ada", "Grace", "Alan"])`);
+  assert.deepEqual(seen, [
+    "sent Ada",
+    "got Hello, Ada!",
+    "sent Grace",
+    "got Hello, Grace!",
+    "sent Alan",
+    "got Hello, Alan!",
+  ]);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("abort in the page: CANCELLED there, and the backend's call ends", async () => {
+  const code = await page.evaluate(`abortAfterFirstReply(${JSON.stringify(proxy.url)}, "browser-abort")`);
+  assert.equal(code, Code.Canceled);
+  // The page never finishes sending, so only the cancel can end the backend's call. connect-node ends its request
+  // stream on the reset and records that as "finished"; the Node tests see grpc-js report it as a cancel.
+  await backend.waitFor((o) => o.event !== "started" && o.metadata["x-case"] === "browser-abort");
+  assert.deepEqual(pageErrors, []);
+});
