@@ -1,5 +1,5 @@
 // Bundle size of a minimal greeter app: one unary and one streaming call, each with a deadline and
-// metadata, bundled the way a front-end build would (esbuild --bundle --minify --format=esm). Four
+// metadata, bundled the way a front-end build would (esbuild --bundle --minify --format=esm). Its
 // variants: on this package's small client, on connect's createClient with this package's transport,
 // on stock connect-web, and the protobuf floor that any protoc-gen-es v2 app pays. Prints raw and
 // gzip -9 bytes and where the bytes go. Each of this package's variants has the target issue 18 set

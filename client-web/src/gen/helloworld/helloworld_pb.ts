@@ -73,9 +73,9 @@ export const Greeter: GenService<{
     output: typeof HelloReplySchema;
   },
   /**
-   * Bidirectional streaming: native gRPC clients only; browsers cannot stream
-   * requests over HTTP/1.1 fetch, so the proxy answers UNIMPLEMENTED for a
-   * second request message.
+   * Bidirectional streaming: browsers call it over a WebSocket (the proxy's
+   * grpc-websockets endpoint); over fetch a request carries one message, so
+   * the proxy answers a second one with UNIMPLEMENTED.
    *
    * @generated from rpc helloworld.Greeter.SayHelloBidiStream
    */
