@@ -155,6 +155,41 @@ describe("reload on SIGHUP", () => {
   });
 });
 
+describe("a reload that changes the log level", () => {
+  test("new calls and the upstreams it keeps log at the new level", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bridge-level-"));
+    const file = join(dir, "bridge.yaml");
+    const backend = await startBackend("connect-node");
+    const config = (level: string) => `logLevel: ${level}\n${configText(backend.url, ["helloworld.*"])}`;
+    try {
+      await writeFile(file, config("error"));
+      const cli = await startCli(["--config", file, "--log-format", "json"]);
+      try {
+        const accessLine = (id: string) => new RegExp(`"reqId":"${id}".*"msg":"call"`);
+        assert.equal((await call(cli, SAY_HELLO, { "x-request-id": "at-error" })).grpcStatus, Code.OK);
+        await writeFile(file, config("info"));
+        cli.child.kill("SIGHUP");
+        await reloaded(cli, 1);
+        // Logged at the new level, after anything the call before it logged.
+        await logged(cli, /SIGHUP: configuration reloaded/);
+        assert.doesNotMatch(cli.log(), accessLine("at-error"));
+        assert.equal((await call(cli, SAY_HELLO, { "x-request-id": "at-info" })).grpcStatus, Code.OK);
+        await logged(cli, accessLine("at-info"));
+
+        // The upstream is defined as before, so the reload kept it: its own warnings now show too.
+        await backend.close();
+        assert.equal((await call(cli, SAY_HELLO)).grpcStatus, Code.UNAVAILABLE);
+        await logged(cli, /"upstream":"greeter".*upstream address 127\.0\.0\.1:\d+ ejected/);
+      } finally {
+        cli.child.kill("SIGKILL");
+        await cli.exited;
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe("--watch-config", () => {
   test("a token removed from the tokens file is refused on the next call, without a signal", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bridge-watch-"));
