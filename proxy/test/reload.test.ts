@@ -11,8 +11,10 @@ import { waitFor } from "../../testing/net.js";
 import { Code } from "../src/index.js";
 import { type Backend, startBackend } from "./support/backends.js";
 import { type RunningCli, startCli } from "./support/cli-process.js";
+import { startConnectNodeBackend } from "./support/connect-node-backend.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
+import { ObservationLog } from "./support/observations.js";
 
 const SAY_HELLO = "/helloworld.Greeter/SayHello";
 const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
@@ -186,6 +188,55 @@ describe("a reload that changes the log level", () => {
       }
     } finally {
       await backend.close();
+    }
+  });
+});
+
+describe("a reload that moves a route to another upstream", () => {
+  test("the old upstream's session stays while its stream runs, and closes once the stream ends", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bridge-retire-"));
+    const file = join(dir, "bridge.yaml");
+    const observed = new ObservationLog();
+    // Started here rather than through startBackend, to count its HTTP/2 sessions from its own side.
+    const old = await startConnectNodeBackend(observed);
+    const next = await startBackend("connect-node");
+    const openSessions = () => old.sessions.filter((s) => !s.closed && !s.destroyed).length;
+    try {
+      await writeFile(file, configText(`http://127.0.0.1:${old.port}`, ["helloworld.*"]));
+      const cli = await startCli(["--config", file]);
+      try {
+        let firstMessage: () => void = () => {};
+        const started = new Promise<void>((resolve) => {
+          firstMessage = resolve;
+        });
+        const ended = (o: { event: string; metadata: Record<string, string> }) =>
+          o.event !== "started" && o.metadata["x-request-id"] === "long-stream";
+        // Long enough (10 s) to outlast the reload on a loaded machine; checked below, not assumed.
+        const stream = grpcWebCall(cli.url, STREAM, {
+          message: helloRequest("long"),
+          headers: { "x-request-id": "long-stream", "x-stream-count": "40", "x-stream-interval-ms": "250" },
+          onMessage: () => firstMessage(),
+        });
+        await started;
+        assert.equal(openSessions(), 1);
+        await writeFile(file, configText(next.url, ["helloworld.*"]));
+        cli.child.kill("SIGHUP");
+        await reloaded(cli, 1);
+        assert.equal((await call(cli, SAY_HELLO, { "x-request-id": "moved" })).grpcStatus, Code.OK);
+        await next.waitFor((o) => o.metadata["x-request-id"] === "moved");
+        assert.equal(observed.observations.some(ended), false, "the stream is still running");
+        assert.equal(openSessions(), 1, "the old upstream's session stays while its stream runs");
+
+        const result = await stream;
+        assert.equal(result.grpcStatus, Code.OK, result.grpcMessage);
+        assert.equal(helloReplies(result.messages).length, 40);
+        await waitFor(() => (openSessions() === 0 ? true : undefined), 30_000);
+      } finally {
+        cli.child.kill("SIGKILL");
+        await cli.exited;
+      }
+    } finally {
+      await Promise.all([old.close(), next.close()]);
     }
   });
 });
