@@ -3,7 +3,7 @@
 // file changes nothing and is logged with its line and column; /metrics counts reloads, /readyz shows the version;
 // with --workers, every worker reloads.
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -15,6 +15,7 @@ import { startConnectNodeBackend } from "./support/connect-node-backend.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { ObservationLog } from "./support/observations.js";
+import { OtlpReceiver } from "./support/otlp-receiver.js";
 
 const SAY_HELLO = "/helloworld.Greeter/SayHello";
 const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
@@ -240,6 +241,50 @@ describe("a reload that moves a route to another upstream", () => {
     }
   });
 });
+
+describe("SIGHUP while the CLI starts", () => {
+  test("is held, not the end of the process, and reloads once the proxy serves", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bridge-early-"));
+    const file = join(dir, "bridge.yaml");
+    const backend = await startBackend("connect-node");
+    // Traces on: the CLI loads the OpenTelemetry SDK between catching SIGHUP and listening, which leaves the
+    // signal below a wide window to land in.
+    const receiver = new OtlpReceiver();
+    const traces = await receiver.start();
+    try {
+      await writeFile(file, configText(backend.url, ["helloworld.*"]));
+      let hungUp: Promise<void> = Promise.resolve();
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: traces, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" };
+      const cli = await startCli(["--config", file], env, (child) => {
+        hungUp = hangUpOnceCaught(child.pid as number).then(() => void child.kill("SIGHUP"));
+      });
+      try {
+        await hungUp;
+        await reloaded(cli, 1);
+        await logged(cli, /SIGHUP while starting: configuration unchanged/);
+        assert.equal(cli.child.exitCode, null);
+        assert.equal((await call(cli, SAY_HELLO)).grpcStatus, Code.OK);
+      } finally {
+        cli.child.kill("SIGKILL");
+        await cli.exited;
+      }
+    } finally {
+      await Promise.all([backend.close(), receiver.close()]);
+    }
+  });
+});
+
+/**
+ * Resolves as soon as the process catches SIGHUP (signal 1: the lowest bit of SigCgt in /proc/PID/status): the
+ * earliest a SIGHUP cannot end it, which the CLI reaches well before it listens.
+ */
+async function hangUpOnceCaught(pid: number): Promise<void> {
+  await waitFor(async () => {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? "0";
+    return (BigInt(`0x${caught}`) & 1n) === 1n ? true : undefined;
+  }, 60_000);
+}
 
 describe("--watch-config", () => {
   test("a token removed from the tokens file is refused on the next call, without a signal", async () => {
