@@ -274,6 +274,47 @@ describe("SIGHUP while the CLI starts", () => {
   });
 });
 
+describe("SIGHUP while --workers start", () => {
+  test("reaches each worker once it listens, and stops none", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bridge-early-workers-"));
+    const file = join(dir, "bridge.yaml");
+    const backend = await startBackend("connect-node");
+    try {
+      await writeFile(file, configText(backend.url, ["helloworld.*"]));
+      let hungUp: Promise<void> = Promise.resolve();
+      // The primary forks its workers as soon as it catches SIGHUP: they are still loading when it comes.
+      const cli = await startCli(
+        ["--config", file, "--workers", "2", "--log-format", "json"],
+        {},
+        (child) => {
+          hungUp = hangUpOnceCaught(child.pid as number).then(() => void child.kill("SIGHUP"));
+        },
+      );
+      try {
+        await hungUp;
+        const reloadedPids = await waitFor(() => {
+          const pids = new Set(
+            lineObjects(cli.log())
+              // Between its two ports a worker may still be starting: it holds the signal until it serves.
+              .filter((line) => /^SIGHUP( while starting)?: configuration unchanged/.test(String(line.msg)))
+              .map((line) => line.pid),
+          );
+          return pids.size === 2 ? pids : undefined;
+        }, 60_000);
+        assert.equal(reloadedPids.has(cli.child.pid), false);
+        assert.equal(cli.child.exitCode, null);
+        assert.doesNotMatch(cli.log(), /exited/);
+        assert.equal((await call(cli, SAY_HELLO)).grpcStatus, Code.OK);
+      } finally {
+        cli.child.kill("SIGTERM");
+        assert.equal(await cli.exited, 0);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 /**
  * Resolves as soon as the process catches SIGHUP (signal 1: the lowest bit of SigCgt in /proc/PID/status): the
  * earliest a SIGHUP cannot end it, which the CLI reaches well before it listens.
