@@ -293,12 +293,8 @@ describe("SIGHUP while --workers start", () => {
       try {
         await hungUp;
         const reloadedPids = await waitFor(() => {
-          const pids = new Set(
-            lineObjects(cli.log())
-              // Between its two ports a worker may still be starting: it holds the signal until it serves.
-              .filter((line) => /^SIGHUP( while starting)?: configuration unchanged/.test(String(line.msg)))
-              .map((line) => line.pid),
-          );
+          // Between its two ports a worker may still be starting: it holds the signal until it serves.
+          const pids = pidsLogging(cli, /^SIGHUP( while starting)?: configuration unchanged/);
           return pids.size === 2 ? pids : undefined;
         }, 60_000);
         assert.equal(reloadedPids.has(cli.child.pid), false);
@@ -364,21 +360,12 @@ describe("reload with --workers", () => {
       await writeFile(file, configText(backend.url, ["grpc.health.v1.Health"]));
       const cli = await startCli(["--config", file, "--workers", "2", "--log-format", "json"]);
       try {
-        const workerPids = () =>
-          new Set(
-            lineObjects(cli.log())
-              .filter((line) => String(line.msg).startsWith("Server listening"))
-              .map((line) => line.pid),
-          );
+        const workerPids = () => pidsLogging(cli, /^Server listening/);
         await waitFor(() => (workerPids().size >= 2 ? true : undefined), 60_000);
         await writeFile(file, configText(backend.url, ["helloworld.*"]));
         cli.child.kill("SIGHUP");
         const reloadedPids = await waitFor(() => {
-          const pids = new Set(
-            lineObjects(cli.log())
-              .filter((line) => String(line.msg).startsWith("SIGHUP: configuration reloaded"))
-              .map((line) => line.pid),
-          );
+          const pids = pidsLogging(cli, /^SIGHUP: configuration reloaded/);
           return pids.size === 2 ? pids : undefined;
         }, 30_000);
         assert.deepEqual(reloadedPids, workerPids());
@@ -394,6 +381,15 @@ describe("reload with --workers", () => {
     }
   });
 });
+
+/** The processes (the primary, workers) that logged a line whose message matches `pattern`. */
+function pidsLogging(cli: RunningCli, pattern: RegExp): Set<unknown> {
+  return new Set(
+    lineObjects(cli.log())
+      .filter((line) => pattern.test(String(line.msg)))
+      .map((line) => line.pid),
+  );
+}
 
 function lineObjects(log: string): Record<string, unknown>[] {
   return log
