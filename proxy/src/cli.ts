@@ -11,6 +11,7 @@ import { defaultLogFormat, loggerOptions } from "./ops/log-format.js";
 import { ProxyOps } from "./ops/ops.js";
 import { buildServer } from "./plugin/build.js";
 import { ConfigReloader } from "./reload/reloader.js";
+import { ReloadSignal } from "./reload/signal.js";
 import { reloadOnFileChange } from "./reload/watch.js";
 import { startTracing } from "./tracing/start.js";
 
@@ -50,6 +51,8 @@ function fail(problems: readonly string[]): never {
 
 /** This process serves: alone, or as one of the workers. */
 async function serve(config: CliConfig): Promise<void> {
+  // Before anything that waits: a SIGHUP while the proxy starts is held, not the end of the process.
+  const reloadSignal = new ReloadSignal();
   const ops = new ProxyOps();
   const app = await buildServer({
     ...config.proxy,
@@ -74,7 +77,7 @@ async function serve(config: CliConfig): Promise<void> {
   }
 
   const reloader = new ConfigReloader({ argv, env: process.env, config, ops, log: app.log });
-  process.on("SIGHUP", () => void reloader.reload("SIGHUP"));
+  reloadSignal.serve((trigger) => void reloader.reload(trigger));
   const stopWatching = config.watchConfig ? reloadOnFileChange(reloader) : undefined;
 
   let stopping = false;

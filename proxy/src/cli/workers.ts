@@ -19,16 +19,21 @@ export interface SupervisorOptions {
  * proxy, since its siblings would fail alike. SIGTERM is passed to every worker,
  * which drains as a single process does; the primary exits when they all have.
  * SIGINT is not passed on: a terminal's Ctrl-C reaches every process already. SIGHUP is, and each worker
- * reloads its configuration.
+ * reloads its configuration; a worker still starting gets it once it listens.
  */
 export function superviseWorkers({ workers, drainTimeoutMs }: SupervisorOptions): void {
   let stopping = false;
   let exitCode = 0;
   const listening = new WeakSet<Worker>();
+  /** Workers sent a SIGHUP before they listened: it waits until they do, since until then it would end them. */
+  const hungUp = new WeakSet<Worker>();
 
   const fork = () => {
     const worker = cluster.fork();
-    worker.once("listening", () => listening.add(worker));
+    worker.once("listening", () => {
+      listening.add(worker);
+      if (hungUp.delete(worker)) worker.process.kill("SIGHUP");
+    });
   };
 
   cluster.on("exit", (worker, code, signal) => {
@@ -69,7 +74,11 @@ export function superviseWorkers({ workers, drainTimeoutMs }: SupervisorOptions)
   process.on("SIGHUP", () => {
     if (stopping) return;
     log(30, "SIGHUP: passing it to every worker, which reload the configuration");
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGHUP");
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (!worker) continue;
+      if (listening.has(worker)) worker.process.kill("SIGHUP");
+      else hungUp.add(worker);
+    }
   });
 
   log(30, `starting ${workers} workers sharing the ports`);

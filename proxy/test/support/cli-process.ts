@@ -21,8 +21,15 @@ export interface RunningCli {
   readonly log: () => string;
 }
 
-/** Starts the CLI with `args` (--upstream and the like) on free loopback ports; resolves once both listen. */
-export async function startCli(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunningCli> {
+/**
+ * Starts the CLI with `args` (--upstream and the like) on free loopback ports; resolves once both listen.
+ * `onSpawn` sees the process at once, for a test of what it does while it starts.
+ */
+export async function startCli(
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<RunningCli> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
@@ -39,6 +46,7 @@ export async function startCli(args: readonly string[], env?: NodeJS.ProcessEnv)
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
   );
   dieWithTest(child);
+  onSpawn?.(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
