@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import net, { type AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { ProxyOps } from "../src/index.js";
-import { type Backend, startBackend } from "./support/backends.js";
-import { type RunningCli, startCli } from "./support/cli-process.js";
+import type { Backend } from "./support/backends.js";
+import { cliInFrontOfConnectNode } from "./support/cli-process.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { framedHelloRequest, helloReplies, helloRequest } from "./support/hello-messages.js";
 import { type ProxiedBackend, startProxiedBackend } from "./support/proxied-backend.js";
@@ -159,33 +159,22 @@ describe("a client that goes away", () => {
 });
 
 describe("a browser that reads a fast stream very slowly", () => {
-  let backend: Backend;
-  let cli: RunningCli;
-  before(async () => {
-    backend = await startBackend("connect-node");
-    // A process of its own, so that its RSS is the proxy's alone.
-    cli = await startCli(["--upstream", backend.url, "--log-level", "warn"]);
-  });
-  after(async () => {
-    cli?.child.kill("SIGKILL");
-    await cli?.exited;
-    await backend?.close();
-  });
+  const running = cliInFrontOfConnectNode();
 
   test("keeps the proxy's memory bounded: backpressure reaches the backend instead of piling up", async (t) => {
     // Warm up the paths the streams take (connection, session, JIT) so that they do not count as growth.
     for (let i = 0; i < 20; i++) {
-      const warm = await grpcWebCall(cli.url, STREAM, {
+      const warm = await grpcWebCall(running.cli.url, STREAM, {
         message: helloRequest("warm"),
         headers: { "x-stream-count": "4", "x-reply-bytes": "65536" },
       });
       assert.equal(warm.grpcStatus, 0);
     }
-    const rss = async () => (await adminLoad(cli.adminUrl)).rssBytes as number;
+    const rss = async () => (await adminLoad(running.cli.adminUrl)).rssBytes as number;
     const baseline = await rss();
     // 64 KiB messages as fast as the backend can make them, to clients reading 16 KiB every 100 ms each.
     const readers = Array.from({ length: SLOW_READERS }, () => {
-      const socket = net.connect(Number(new URL(cli.url).port), "127.0.0.1");
+      const socket = net.connect(Number(new URL(running.cli.url).port), "127.0.0.1");
       socket.pause();
       socket.write(request(STREAM, ["x-stream-count: 1000000", "x-reply-bytes: 65536"]));
       return socket;
@@ -197,9 +186,9 @@ describe("a browser that reads a fast stream very slowly", () => {
       for (const socket of readers) read += (socket.read(16 * 1024) as Buffer | null)?.length ?? 0;
       if (tick % 5 === 0) samples.push(await rss());
     }
-    const during = await adminLoad(cli.adminUrl);
+    const during = await adminLoad(running.cli.adminUrl);
     for (const socket of readers) socket.destroy();
-    const afterwards = await settled(() => adminLoad(cli.adminUrl), 3000);
+    const afterwards = await settled(() => adminLoad(running.cli.adminUrl), 3000);
     const growth = Math.max(...samples) - baseline;
     const figures = {
       readers: SLOW_READERS,

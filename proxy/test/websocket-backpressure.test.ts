@@ -2,9 +2,8 @@
 // replies up, so its memory per call stays bounded (measured as the CLI process's RSS), and lets go of everything
 // when the sockets go.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { type Backend, startBackend } from "./support/backends.js";
-import { type RunningCli, startCli } from "./support/cli-process.js";
+import { describe, test } from "node:test";
+import { cliInFrontOfConnectNode } from "./support/cli-process.js";
 import { helloRequest } from "./support/hello-messages.js";
 import { adminLoad, settled } from "./support/proxy-load.js";
 import { openWebSocketCall } from "./support/websocket-call.js";
@@ -15,21 +14,10 @@ const SLOW_READERS = 10;
 const GRPC_WEB = { "content-type": "application/grpc-web+proto" };
 
 describe("a WebSocket client that reads a fast stream very slowly", () => {
-  let backend: Backend;
-  let cli: RunningCli;
-  before(async () => {
-    backend = await startBackend("connect-node");
-    // A process of its own, so that its RSS is the proxy's alone.
-    cli = await startCli(["--upstream", backend.url, "--log-level", "warn"]);
-  });
-  after(async () => {
-    cli?.child.kill("SIGKILL");
-    await cli?.exited;
-    await backend?.close();
-  });
+  const running = cliInFrontOfConnectNode();
 
   const stream = async (count: number, paused: boolean) => {
-    const call = await openWebSocketCall(`${cli.url}${STREAM}`);
+    const call = await openWebSocketCall(`${running.cli.url}${STREAM}`);
     if (paused) call.socket.pause();
     call.sendMetadata({ ...GRPC_WEB, "x-stream-count": String(count), "x-reply-bytes": "65536" });
     call.sendMessage(helloRequest("Ada"));
@@ -43,7 +31,7 @@ describe("a WebSocket client that reads a fast stream very slowly", () => {
       const warm = await (await stream(4, false)).result;
       assert.equal(warm.trailers?.["grpc-status"], "0");
     }
-    const rss = async () => (await adminLoad(cli.adminUrl)).rssBytes as number;
+    const rss = async () => (await adminLoad(running.cli.adminUrl)).rssBytes as number;
     const baseline = await rss();
     // 64 KiB messages as fast as the backend can make them, to clients that do not read at all.
     const readers = await Promise.all(Array.from({ length: SLOW_READERS }, () => stream(1_000_000, true)));
@@ -52,9 +40,9 @@ describe("a WebSocket client that reads a fast stream very slowly", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       if (tick % 5 === 0) samples.push(await rss());
     }
-    const during = await adminLoad(cli.adminUrl);
+    const during = await adminLoad(running.cli.adminUrl);
     for (const reader of readers) reader.socket.terminate();
-    const afterwards = await settled(() => adminLoad(cli.adminUrl), 3000);
+    const afterwards = await settled(() => adminLoad(running.cli.adminUrl), 3000);
     const growth = Math.max(...samples) - baseline;
     const figures = {
       readers: SLOW_READERS,

@@ -3,8 +3,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { connect } from "node:net";
+import { after, before } from "node:test";
 import { dieWithTest } from "../../../testing/lifeline.js";
 import { freePort, waitFor } from "../../../testing/net.js";
+import { type Backend, startBackend } from "./backends.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
 /** How long the CLI may take to serve before the test gives up on it. */
@@ -77,4 +79,22 @@ function accepts(port: number): Promise<true | undefined> {
     });
     socket.once("error", () => resolve(undefined));
   });
+}
+
+/**
+ * The CLI in front of a connect-node backend, for the enclosing describe: a process of its own, so that its RSS is
+ * the proxy's alone. `cli` is set once the describe's `before` ran.
+ */
+export function cliInFrontOfConnectNode(): { readonly cli: RunningCli } {
+  const running = {} as { backend: Backend; cli: RunningCli };
+  before(async () => {
+    running.backend = await startBackend("connect-node");
+    running.cli = await startCli(["--upstream", running.backend.url, "--log-level", "warn"]);
+  });
+  after(async () => {
+    running.cli?.child.kill("SIGKILL");
+    await running.cli?.exited;
+    await running.backend?.close();
+  });
+  return running;
 }
