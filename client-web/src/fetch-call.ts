@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
-import { missingStatusError, responseHeadError } from "./protocol/response-checks.js";
+import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "./protocol/response-checks.js";
 import { parseTrailer, statusError } from "./protocol/status.js";
 
 export type Fetch = typeof globalThis.fetch;
@@ -32,22 +32,15 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
         headers: req.header,
         body: new Blob(parts),
         signal: req.signal,
-        // A redirect is reported as such (see responseHeadError), not followed.
         redirect: "manual",
       });
     } catch (cause) {
-      // An abort is reported by the transport, as the abort's reason.
-      if (req.signal.aborted) throw cause;
-      throw new ConnectError(
-        "no response: the network failed, or CORS refused the call (does the proxy allow this origin?)",
-        Code.Unavailable,
-        undefined,
-        undefined,
-        cause,
-      );
+      // No response: the caller's abort or the deadline (the transport reports those as such), the
+      // network, or CORS (explainErrors tells which). Its cause, a TypeError, says so to explainErrors.
+      throw ConnectError.from(cause, Code.Unavailable);
     }
-    const headError = responseHeadError(response);
-    if (headError) throw headError;
+    // A redirect is not followed, so it fails here too.
+    if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
     const trailer = new Headers();
     let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = readMessages(
       response,
@@ -81,18 +74,16 @@ async function* readMessages<Desc extends DescMessage>(
 ): AsyncGenerator<MessageShape<Desc>> {
   const { headers, body } = response;
   let fields = headers.has(headerStatus) ? headers : undefined;
-  let empty = true;
   for await (let { flags, data } of body ? readFrames(body) : []) {
     if (fields) throw protocolError("data after the status");
     if (flags & compressedFlag) {
       if (!codec) throw protocolError("a compressed frame, though none was offered");
       data = await codec.decompress(data, headers);
     }
-    empty = false;
     if (flags & trailerFlag) fields = parseTrailer(data);
     else yield fromBinary(schema, data);
   }
-  if (!fields) throw missingStatusError(response, empty);
+  if (!fields) throw missingStatusError(response);
   for (const [key, value] of fields) trailer.append(key, value);
   const error = statusError(fields, headers);
   if (error) throw error;

@@ -6,6 +6,8 @@ import { ConnectError, createClient, encodeBinaryHeader, type Interceptor } from
 import {
   codeName,
   createGrpcWebTransport,
+  errorDetails,
+  explainErrors,
   type GzipOptions,
   gzipCompression,
   type RetryOptions,
@@ -89,7 +91,12 @@ globalThis.runCall = async (spec) => {
   };
   const transport = createGrpcWebTransport({
     baseUrl: spec.baseUrl,
-    interceptors: spec.retry ? [retryInterceptor(spec.retry), countAttempts] : [countAttempts],
+    // The opt-in interceptors that explain errors and decode their details, as the README suggests.
+    interceptors: [
+      errorDetails,
+      explainErrors,
+      ...(spec.retry ? [retryInterceptor(spec.retry), countAttempts] : [countAttempts]),
+    ],
     compression: spec.gzip && gzipCompression(spec.gzip),
   });
   const client = createClient(Greeter, transport);
