@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
+import { onlyMessage } from "./protocol/one-reply.js";
 import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "./protocol/response-checks.js";
 import { parseTrailer, statusError } from "./protocol/status.js";
 
@@ -48,12 +49,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
       trailer,
       codec,
     );
-    if (!req.stream) {
-      const replies = [];
-      for await (const reply of message) replies.push(reply);
-      if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
-      message = replies[0] as MessageShape<DescMessage>;
-    }
+    if (!req.stream) message = await onlyMessage(message);
     const { stream, service, method } = req;
     return { stream, service, method, header: response.headers, trailer, message } as
       | UnaryResponse
