@@ -42,45 +42,30 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     }
     // A redirect is not followed, so it fails here too.
     if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
+    const { headers, body } = response;
     const trailer = new Headers();
-    let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = readMessages(
-      response,
-      req.method.output,
-      trailer,
-      codec,
-    );
+    // The replies as their frames arrive, then the status: a trailers-only response (status in the
+    // headers) must have an empty body, and a compressed frame must be in the encoding the call offered.
+    let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = (async function* () {
+      let fields = headers.has(headerStatus) ? headers : undefined;
+      for await (let { flags, data } of body ? readFrames(body) : []) {
+        if (fields) throw protocolError("data after the status");
+        if (flags & compressedFlag) {
+          if (!codec) throw protocolError("a compressed frame, though none was offered");
+          data = await codec.decompress(data, headers);
+        }
+        if (flags & trailerFlag) fields = parseTrailer(data);
+        else yield fromBinary(req.method.output, data);
+      }
+      if (!fields) throw missingStatusError(response);
+      for (const [key, value] of fields) trailer.append(key, value);
+      const error = statusError(fields, headers);
+      if (error) throw error;
+    })();
     if (!req.stream) message = await onlyMessage(message);
     const { stream, service, method } = req;
-    return { stream, service, method, header: response.headers, trailer, message } as
+    return { stream, service, method, header: headers, trailer, message } as
       | UnaryResponse
       | StreamResponse;
   };
-}
-
-/**
- * Parses the response body into messages, copying the trailers into `trailer` and throwing the status
- * if it is not OK. A trailers-only response (status in the headers) must have an empty body. A
- * compressed frame must be in the encoding the call offered.
- */
-async function* readMessages<Desc extends DescMessage>(
-  response: Response,
-  schema: Desc,
-  trailer: Headers,
-  codec: Compression | undefined,
-): AsyncGenerator<MessageShape<Desc>> {
-  const { headers, body } = response;
-  let fields = headers.has(headerStatus) ? headers : undefined;
-  for await (let { flags, data } of body ? readFrames(body) : []) {
-    if (fields) throw protocolError("data after the status");
-    if (flags & compressedFlag) {
-      if (!codec) throw protocolError("a compressed frame, though none was offered");
-      data = await codec.decompress(data, headers);
-    }
-    if (flags & trailerFlag) fields = parseTrailer(data);
-    else yield fromBinary(schema, data);
-  }
-  if (!fields) throw missingStatusError(response);
-  for (const [key, value] of fields) trailer.append(key, value);
-  const error = statusError(fields, headers);
-  if (error) throw error;
 }
