@@ -64,8 +64,6 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     })();
     if (!req.stream) message = await onlyMessage(message);
     const { stream, service, method } = req;
-    return { stream, service, method, header: headers, trailer, message } as
-      | UnaryResponse
-      | StreamResponse;
+    return { stream, service, method, header: headers, trailer, message } as UnaryResponse | StreamResponse;
   };
 }
