@@ -5,7 +5,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
-import { missingStatusError, responseHeadError } from "./protocol/response-checks.js";
+import { onlyMessage } from "./protocol/one-reply.js";
+import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "./protocol/response-checks.js";
 import { parseTrailer, statusError } from "./protocol/status.js";
 
 export type Fetch = typeof globalThis.fetch;
@@ -32,68 +33,37 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
         headers: req.header,
         body: new Blob(parts),
         signal: req.signal,
-        // A redirect is reported as such (see responseHeadError), not followed.
         redirect: "manual",
       });
     } catch (cause) {
-      // An abort is reported by the transport, as the abort's reason.
-      if (req.signal.aborted) throw cause;
-      throw new ConnectError(
-        "no response: the network failed, or CORS refused the call (does the proxy allow this origin?)",
-        Code.Unavailable,
-        undefined,
-        undefined,
-        cause,
-      );
+      // No response: the caller's abort or the deadline (the transport reports those as such), the
+      // network, or CORS (explainErrors tells which). Its cause, a TypeError, says so to explainErrors.
+      throw ConnectError.from(cause, Code.Unavailable);
     }
-    const headError = responseHeadError(response);
-    if (headError) throw headError;
+    // A redirect is not followed, so it fails here too.
+    if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
+    const { headers, body } = response;
     const trailer = new Headers();
-    let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = readMessages(
-      response,
-      req.method.output,
-      trailer,
-      codec,
-    );
-    if (!req.stream) {
-      const replies = [];
-      for await (const reply of message) replies.push(reply);
-      if (replies.length !== 1) throw protocolError(`${replies.length} messages for a unary call`);
-      message = replies[0] as MessageShape<DescMessage>;
-    }
+    // The replies as their frames arrive, then the status: a trailers-only response (status in the
+    // headers) must have an empty body, and a compressed frame must be in the encoding the call offered.
+    let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = (async function* () {
+      let fields = headers.has(headerStatus) ? headers : undefined;
+      for await (let { flags, data } of body ? readFrames(body) : []) {
+        if (fields) throw protocolError("data after the status");
+        if (flags & compressedFlag) {
+          if (!codec) throw protocolError("a compressed frame, though none was offered");
+          data = await codec.decompress(data, headers);
+        }
+        if (flags & trailerFlag) fields = parseTrailer(data);
+        else yield fromBinary(req.method.output, data);
+      }
+      if (!fields) throw missingStatusError(response);
+      for (const [key, value] of fields) trailer.append(key, value);
+      const error = statusError(fields, headers);
+      if (error) throw error;
+    })();
+    if (!req.stream) message = await onlyMessage(message);
     const { stream, service, method } = req;
-    return { stream, service, method, header: response.headers, trailer, message } as
-      | UnaryResponse
-      | StreamResponse;
+    return { stream, service, method, header: headers, trailer, message } as UnaryResponse | StreamResponse;
   };
-}
-
-/**
- * Parses the response body into messages, copying the trailers into `trailer` and throwing the status
- * if it is not OK. A trailers-only response (status in the headers) must have an empty body. A
- * compressed frame must be in the encoding the call offered.
- */
-async function* readMessages<Desc extends DescMessage>(
-  response: Response,
-  schema: Desc,
-  trailer: Headers,
-  codec: Compression | undefined,
-): AsyncGenerator<MessageShape<Desc>> {
-  const { headers, body } = response;
-  let fields = headers.has(headerStatus) ? headers : undefined;
-  let empty = true;
-  for await (let { flags, data } of body ? readFrames(body) : []) {
-    if (fields) throw protocolError("data after the status");
-    if (flags & compressedFlag) {
-      if (!codec) throw protocolError("a compressed frame, though none was offered");
-      data = await codec.decompress(data, headers);
-    }
-    empty = false;
-    if (flags & trailerFlag) fields = parseTrailer(data);
-    else yield fromBinary(schema, data);
-  }
-  if (!fields) throw missingStatusError(response, empty);
-  for (const [key, value] of fields) trailer.append(key, value);
-  const error = statusError(fields, headers);
-  if (error) throw error;
 }

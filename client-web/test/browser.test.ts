@@ -81,6 +81,12 @@ test("a module worker can call too: the client needs no window", async () => {
   assert.equal(report.stream?.length, 3);
 });
 
+test("createWebClient bidi over the browser's WebSocket: each reply while the call is open, then the trailers", async () => {
+  const report = await page.runBidi(proxy.url, ["Ada", "Grace"]);
+  assert.deepEqual(report.seen, ["sent Ada", "got Hello, Ada!", "sent Grace", "got Hello, Grace!"]);
+  assert.ok(report.trailers.some(([key, value]) => key === "grpc-status" && value === "0"));
+});
+
 test("deadline: sent as grpc-timeout, and a slower backend ends with DEADLINE_EXCEEDED on time", async () => {
   const outcome = await call({
     method: "sayHello",

@@ -8,7 +8,12 @@ import { test } from "node:test";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { DEAD_PORT } from "../../testing/net.js";
 import { Greeter } from "../src/greeter.js";
-import { createGrpcWebTransport, createWebClient, type GrpcWebTransportOptions } from "../src/index.js";
+import {
+  createGrpcWebTransport,
+  createWebClient,
+  explainErrors,
+  type GrpcWebTransportOptions,
+} from "../src/index.js";
 import { failure } from "./support/failure.js";
 import { greeterBehindProxyForFile } from "./support/greeter-behind-proxy.js";
 
@@ -129,15 +134,15 @@ test("a deadline that passes mid-stream ends the iterator with DEADLINE_EXCEEDED
   assert.ok(replies.length >= 1 && replies.length < 50, `${replies.length} replies before the deadline`);
 });
 
-test("nothing listening: UNAVAILABLE, the code the retry interceptor retries", async () => {
-  const client = greeter({ baseUrl: `http://127.0.0.1:${DEAD_PORT}` });
+test("nothing listening: UNAVAILABLE, the code the retry interceptor retries; explainErrors names the network and CORS", async () => {
+  const client = greeter({ baseUrl: `http://127.0.0.1:${DEAD_PORT}`, interceptors: [explainErrors] });
   const error = await failure(client.sayHello({ name: "Node" }));
   assert.equal(error.code, Code.Unavailable);
   assert.match(error.rawMessage, /the network failed, or CORS refused the call/);
   assert.ok(error.cause instanceof TypeError, String(error.cause));
 });
 
-test("baseUrl pointing at a web server: the error says so instead of failing to parse HTML", async (t) => {
+test("baseUrl pointing at a web server: explainErrors says so instead of failing to parse HTML", async (t) => {
   const server = createHttpServer((_req, res) =>
     res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html>"),
   );
@@ -146,7 +151,7 @@ test("baseUrl pointing at a web server: the error says so instead of failing to 
   t.after(() => server.close());
   const address = server.address();
   assert.ok(address && typeof address === "object");
-  const client = greeter({ baseUrl: `http://127.0.0.1:${address.port}` });
+  const client = greeter({ baseUrl: `http://127.0.0.1:${address.port}`, interceptors: [explainErrors] });
   const error = await failure(client.sayHello({ name: "Node" }));
   assert.equal(error.code, Code.Unknown);
   assert.match(error.rawMessage, /^HTTP 200 text\/html: not gRPC-Web but an HTML page.*baseUrl/);

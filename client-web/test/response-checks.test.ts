@@ -1,55 +1,95 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Code } from "@connectrpc/connect";
-import { missingStatusError, responseHeadError } from "../src/protocol/response-checks.js";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { explainErrors } from "../src/index.js";
+import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "../src/protocol/response-checks.js";
 
-function head(status: number, headers: Record<string, string>, type: ResponseType = "basic") {
-  return { status, headers: new Headers(headers), type };
+function response(status: number, headers: Record<string, string>, type: ResponseType = "basic") {
+  const head = new Response(null, { status, headers });
+  // A Response made here is always "default"; the browser sets "cors" or "opaqueredirect".
+  Object.defineProperty(head, "type", { value: type });
+  return head;
+}
+
+const grpcWeb = { "content-type": "application/grpc-web+proto" };
+
+/** The error as explainErrors leaves it, for a call that failed with `error`. */
+async function explained(error: unknown): Promise<ConnectError> {
+  const failing: Parameters<Interceptor>[0] = () => Promise.reject(error);
+  try {
+    await explainErrors(failing)({ stream: false } as Parameters<typeof failing>[0]);
+  } catch (reason) {
+    assert.ok(reason instanceof ConnectError);
+    return reason;
+  }
+  assert.fail("no error");
 }
 
 test("a grpc-web 200 response can carry a reply", () => {
-  assert.equal(responseHeadError(head(200, { "content-type": "application/grpc-web+proto" })), undefined);
-  assert.equal(responseHeadError(head(200, { "content-type": "Application/grpc-web;charset=x" })), undefined);
+  assert.ok(isGrpcWebHead(response(200, { "content-type": "application/grpc-web+proto" })));
+  assert.ok(isGrpcWebHead(response(200, { "content-type": "Application/grpc-web;charset=x" })));
+  assert.ok(!isGrpcWebHead(response(200, { "content-type": "application/grpc-web-text" })));
 });
 
 test("a grpc-status header decides, whatever the HTTP status", () => {
-  assert.equal(responseHeadError(head(503, { "grpc-status": "14" })), undefined);
+  assert.ok(isGrpcWebHead(response(503, { "grpc-status": "14" })));
 });
 
 test("an HTTP error without grpc-status maps to its gRPC code and keeps the headers", () => {
-  assert.equal(responseHeadError(head(404, {}))?.code, Code.Unimplemented);
-  assert.equal(responseHeadError(head(503, { "content-type": "text/plain" }))?.code, Code.Unavailable);
-  assert.equal(responseHeadError(head(500, {}))?.code, Code.Unknown);
-  assert.equal(responseHeadError(head(502, { via: "gateway" }))?.metadata.get("via"), "gateway");
+  assert.equal(notGrpcWebError(response(404, {})).code, Code.Unimplemented);
+  assert.equal(notGrpcWebError(response(503, { "content-type": "text/plain" })).code, Code.Unavailable);
+  assert.equal(notGrpcWebError(response(500, {})).code, Code.Unknown);
+  assert.equal(notGrpcWebError(response(502, { via: "gateway" })).metadata.get("via"), "gateway");
 });
 
-test("an HTML page is named as such: something other than the proxy answered", () => {
-  const gateway = responseHeadError(head(502, { "content-type": "text/html; charset=utf-8" }));
-  assert.equal(gateway?.code, Code.Unavailable);
-  assert.match(gateway?.rawMessage ?? "", /^HTTP 502 .*HTML page.*proxy.*baseUrl/);
-  const webServer = responseHeadError(head(200, { "content-type": "text/html" }));
-  assert.equal(webServer?.code, Code.Unknown);
-  assert.match(webServer?.rawMessage ?? "", /HTML page.*baseUrl/);
-  const text = responseHeadError(head(200, { "content-type": "application/grpc-web-text" }));
-  assert.equal(text?.code, Code.Unknown);
-  assert.match(text?.rawMessage ?? "", /application\/grpc-web-text: not gRPC-Web/);
+test("explainErrors: an HTML page is named as such, code and metadata kept", async () => {
+  const gateway = await explained(
+    notGrpcWebError(response(502, { "content-type": "text/html; charset=utf-8" })),
+  );
+  assert.equal(gateway.code, Code.Unavailable);
+  assert.match(gateway.rawMessage, /^HTTP 502 .*HTML page.*proxy.*baseUrl/);
+  assert.equal(gateway.metadata.get("content-type"), "text/html; charset=utf-8");
+  const webServer = await explained(notGrpcWebError(response(200, { "content-type": "text/html" })));
+  assert.equal(webServer.code, Code.Unknown);
+  assert.match(webServer.rawMessage, /HTML page.*baseUrl/);
+  const text = await explained(
+    notGrpcWebError(response(200, { "content-type": "application/grpc-web-text" })),
+  );
+  assert.equal(text.code, Code.Unknown);
+  assert.equal(text.rawMessage, "HTTP 200 application/grpc-web-text: not gRPC-Web");
 });
 
-test("an empty cross-origin body without status names the headers the proxy must expose", () => {
-  const error = missingStatusError(head(200, {}, "cors"), true);
+test("explainErrors: a redirect is named, with where it led", async () => {
+  const error = await explained(notGrpcWebError(response(302, { location: "https://elsewhere.example/x" })));
+  assert.match(
+    error.rawMessage,
+    /^HTTP 302 : not gRPC-Web but a redirect to https:\/\/elsewhere\.example\/x, not followed/,
+  );
+  const opaque = await explained(notGrpcWebError(response(200, {}, "opaqueredirect")));
+  assert.match(opaque.rawMessage, /but a redirect, not followed/);
+});
+
+test("explainErrors: a cross-origin response without status names the headers the proxy must expose", async () => {
+  const error = await explained(missingStatusError(response(200, grpcWeb, "cors")));
   assert.equal(error.code, Code.Unknown);
   assert.match(error.rawMessage, /CORS/);
   assert.match(error.rawMessage, /Access-Control-Expose-Headers/);
   assert.match(error.rawMessage, /grpc-status, grpc-message, grpc-status-details-bin/);
 });
 
-test("without CORS in play, a missing status blames the server, not CORS", () => {
-  for (const error of [
-    missingStatusError(head(200, {}, "basic"), true),
-    missingStatusError(head(200, {}, "cors"), false),
-  ]) {
-    assert.equal(error.code, Code.Unknown);
-    assert.match(error.rawMessage, /without grpc-status/);
-    assert.doesNotMatch(error.rawMessage, /CORS/);
-  }
+test("explainErrors: without CORS in play, a missing status blames the server, not CORS", async () => {
+  const error = await explained(missingStatusError(response(200, grpcWeb, "basic")));
+  assert.equal(error.code, Code.Unknown);
+  assert.equal(error.rawMessage, "HTTP 200 without grpc-status");
+});
+
+test("explainErrors: a fetch that failed names the network and CORS, its TypeError kept as the cause", async () => {
+  const cause = new TypeError("Failed to fetch");
+  const error = await explained(ConnectError.from(cause, Code.Unavailable));
+  assert.equal(error.code, Code.Unavailable);
+  assert.match(error.rawMessage, /the network failed, or CORS refused the call/);
+  assert.equal(error.cause, cause);
+  // Any other error passes as it was.
+  const status = new ConnectError("down", Code.Unavailable);
+  assert.equal(await explained(status), status);
 });

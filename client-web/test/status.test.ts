@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, encodeBinaryHeader } from "@connectrpc/connect";
-import { HelloReplySchema, HelloRequestSchema } from "../src/greeter.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTrailer, statusError } from "../src/protocol/status.js";
-import { statusBytes } from "./support/status-bytes.js";
 
 test("trailer lines: a space after the colon or none, any case, repeated keys kept", () => {
   const trailer = parseTrailer(new TextEncoder().encode("Grpc-Status:0\r\nx-a: 1\r\nx-a:2\r\n\r\n"));
@@ -43,35 +40,4 @@ test("grpc-status that is not a number is a protocol error", () => {
     () => statusError(new Headers({ "grpc-status": "oops" }), new Headers()),
     (error) => error instanceof ConnectError && error.code === Code.Internal,
   );
-});
-
-test("grpc-status-details-bin becomes details that findDetails decodes, by type", () => {
-  const reply = toBinary(HelloReplySchema, create(HelloReplySchema, { message: "ask Grace" }));
-  const request = toBinary(HelloRequestSchema, create(HelloRequestSchema, { name: "a" }));
-  const details = statusBytes(Code.PermissionDenied, "not you", [
-    { typeUrl: "type.googleapis.com/helloworld.HelloReply", value: reply },
-    { typeUrl: "type.googleapis.com/helloworld.HelloRequest", value: request },
-  ]);
-  const error = statusError(
-    new Headers({ "grpc-status": "7", "grpc-status-details-bin": encodeBinaryHeader(details) }),
-    new Headers(),
-  );
-  assert.deepEqual(
-    error?.findDetails(HelloReplySchema).map((d) => d.message),
-    ["ask Grace"],
-  );
-  assert.deepEqual(
-    error?.findDetails(HelloRequestSchema).map((d) => d.name),
-    ["a"],
-  );
-});
-
-test("garbled details do not hide the status", () => {
-  const error = statusError(
-    new Headers({ "grpc-status": "14", "grpc-message": "down", "grpc-status-details-bin": "%%%" }),
-    new Headers(),
-  );
-  assert.equal(error?.code, Code.Unavailable);
-  assert.equal(error?.rawMessage, "down");
-  assert.deepEqual(error?.details, []);
 });

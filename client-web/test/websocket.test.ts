@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { DescMessage, DescMethodStreaming, MessageInitShape } from "@bufbuild/protobuf";
-import { Code, createClient } from "@connectrpc/connect";
+import { type CallOptions, Code, createClient } from "@connectrpc/connect";
 import WebSocket from "ws";
 import {
   ECHO_INITIAL,
@@ -15,6 +15,7 @@ import { ObservationLog } from "../../proxy/test/support/observations.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { waitFor } from "../../testing/net.js";
 import { Greeter } from "../src/greeter.js";
+import { createWebClient } from "../src/index.js";
 import { createWebSocketTransport } from "../src/websocket/index.js";
 import { failure } from "./support/failure.js";
 import { greeterBehindProxyForFile } from "./support/greeter-behind-proxy.js";
@@ -61,6 +62,35 @@ describe("through the proxy to the connect-node greeter", () => {
       else requests.finish();
     }
     assert.deepEqual(replies, ["Hello, Ada!", "Hello, Grace!", "Hello, Alan!"]);
+  });
+
+  test("createWebClient: a bidi call's replies arrive while it is open, with headers and trailers", async () => {
+    const greeter = createWebClient(
+      Greeter,
+      createWebSocketTransport({ baseUrl: greeterBehindProxy.proxy.url, WebSocket }),
+    );
+    const requests = requestQueue<{ name: string }>();
+    const names = ["Ada", "Grace", "Alan"];
+    requests.send({ name: names[0] as string });
+    const replies: string[] = [];
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    const options = {
+      timeoutMs: 5000,
+      onHeader: (h: Headers) => (header = h),
+      onTrailer: (t: Headers) => (trailer = t),
+    };
+    for await (const reply of greeter.sayHelloBidiStream(requests.iterable, options)) {
+      replies.push(reply.message);
+      const next = names[replies.length];
+      if (next) requests.send({ name: next });
+      else requests.finish();
+    }
+    assert.deepEqual(replies, ["Hello, Ada!", "Hello, Grace!", "Hello, Alan!"]);
+    assert.ok(header, "onHeader was called");
+    assert.equal(trailer?.get("grpc-status"), "0");
+    // The same client keeps unary calls on fetch.
+    assert.equal((await greeter.sayHello({ name: "Node" })).message, "Hello, Node!");
   });
 
   test("unary and server streaming stay on fetch", async () => {
@@ -126,6 +156,83 @@ describe("through the proxy to grpc-js's interop TestService", () => {
     yield* requests;
   }
   const payloadSize = (reply: unknown) => (reply as { payload: { body: Uint8Array } }).payload.body.length;
+
+  // createWebClient on the transport. The service's descriptors are compiled at run time, so its methods are typed here.
+  interface TestService {
+    streamingInputCall(
+      requests: AsyncIterable<Init>,
+      options?: CallOptions,
+    ): Promise<{ aggregatedPayloadSize: number }>;
+    fullDuplexCall(requests: AsyncIterable<Init>, options?: CallOptions): AsyncIterable<unknown>;
+  }
+  const webClient = () => createWebClient(testing.service, transport()) as unknown as TestService;
+  const payloads = (...sizes: number[]) => sizes.map((size) => ({ payload: { body: new Uint8Array(size) } }));
+
+  test("createWebClient, client streaming: a promise of the one reply, metadata both ways, the deadline sent", async () => {
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    const reply = await webClient().streamingInputCall(each(...payloads(27182, 8, 1828, 45904)), {
+      timeoutMs: 4000,
+      headers: { [ECHO_INITIAL]: "hello", [ECHO_TRAILING]: "AAEC", "x-case": "web-client-input" },
+      onHeader: (h) => (header = h),
+      onTrailer: (t) => (trailer = t),
+    });
+    assert.equal(reply.aggregatedPayloadSize, 74922);
+    assert.equal(header?.get(ECHO_INITIAL), "hello");
+    assert.equal(trailer?.get(ECHO_TRAILING), "AAEC");
+    const started = await log.waitFor(
+      (o) => o.method === "StreamingInputCall" && o.metadata["x-case"] === "web-client-input",
+    );
+    assert.ok(started.timeoutMs !== undefined && started.timeoutMs > 3000 && started.timeoutMs <= 4000);
+    assert.equal((await webClient().streamingInputCall(each())).aggregatedPayloadSize, 0, "no requests");
+  });
+
+  test("createWebClient, client streaming that outlives its deadline: DEADLINE_EXCEEDED", async () => {
+    const requests = requestQueue<Init>();
+    requests.send(payloads(1)[0] as Init);
+    const error = await failure(webClient().streamingInputCall(requests.iterable, { timeoutMs: 300 }));
+    assert.equal(error.code, Code.DeadlineExceeded);
+  });
+
+  test("createWebClient, bidi: a backend error after a reply is a ConnectError with its status and trailers", async () => {
+    const sizes: number[] = [];
+    const replies = webClient().fullDuplexCall(
+      each(output([5]), output([], { code: Code.FailedPrecondition, message: "no more" })),
+      { headers: { [ECHO_TRAILING]: "AAEC" } },
+    );
+    const error = await failure(
+      (async () => {
+        for await (const reply of replies) sizes.push(payloadSize(reply));
+      })(),
+    );
+    assert.deepEqual(sizes, [5]);
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.equal(error.rawMessage, "no more");
+    assert.equal(error.metadata.get(ECHO_TRAILING), "AAEC");
+  });
+
+  test("createWebClient, bidi: an abort is CANCELLED, and breaking out cancels too; the backend sees both", async () => {
+    for (const stop of ["abort", "break"]) {
+      const before = log.observations.length;
+      const controller = new AbortController();
+      const requests = requestQueue<Init>();
+      requests.send(output([1]));
+      const replies = webClient().fullDuplexCall(requests.iterable, { signal: controller.signal });
+      if (stop === "break") {
+        for await (const _ of replies) break;
+      } else {
+        const error = await failure(
+          (async () => {
+            for await (const _ of replies) controller.abort();
+          })(),
+        );
+        assert.equal(error.code, Code.Canceled);
+      }
+      await waitFor(() =>
+        log.observations.slice(before).find((o) => o.method === "FullDuplexCall" && o.event === "cancelled"),
+      );
+    }
+  });
 
   test("client streaming: the messages, then one aggregated reply", async () => {
     const sizes = [27182, 8, 1828, 45904];

@@ -5,9 +5,9 @@ import { once } from "node:events";
 import { createServer, type OutgoingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { Greeter } from "../src/greeter.js";
-import { createGrpcWebTransport } from "../src/index.js";
+import { createGrpcWebTransport, explainErrors } from "../src/index.js";
 import { frame, messageFrame, trailerFrame } from "./support/frames.js";
 
 interface Reply {
@@ -54,7 +54,8 @@ interface Outcome {
   trailers?: Headers;
 }
 
-const client = () => createClient(Greeter, createGrpcWebTransport({ baseUrl }));
+const client = () => createClient(Greeter, createGrpcWebTransport({ baseUrl, interceptors }));
+let interceptors: Interceptor[] = [];
 
 async function settle(outcome: Outcome, call: () => Promise<void>): Promise<Outcome> {
   try {
@@ -181,7 +182,11 @@ test("a connection reset mid-body is UNAVAILABLE, after the replies that came be
   assert.deepEqual(after.replies, ["again"]);
 });
 
-test("a redirect is not followed: the error names it and where it led", async () => {
+test("a redirect is not followed: explainErrors names it and where it led", async (t) => {
+  interceptors = [explainErrors];
+  t.after(() => {
+    interceptors = [];
+  });
   for (const status of [301, 302, 307, 308]) {
     const outcome = await unary({
       status,

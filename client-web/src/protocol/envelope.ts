@@ -22,7 +22,9 @@ export function frameParts(payload: Uint8Array<ArrayBuffer>, flags = 0): Uint8Ar
 
 /**
  * The frames of a response body, each yielded as soon as its last byte arrives, however the body is
- * chunked. A body that ends inside a frame is a protocol error; one that breaks off is UNAVAILABLE.
+ * chunked. A body that ends inside a frame is a protocol error; one that breaks off is UNAVAILABLE,
+ * the break named in the message (not as the cause: the cause of a fetch call's UNAVAILABLE says that
+ * no response came, see explainErrors).
  */
 export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<Frame> {
   const reader = body.getReader();
@@ -38,7 +40,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
     try {
       chunk = await reader.read();
     } catch (cause) {
-      throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable, undefined, undefined, cause);
+      throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable);
     }
     if (chunk.done) {
       if (pending.length) throw protocolError("body ended inside a frame");

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type BuildOptions, build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../../../testing/browser.js";
-import type { CallOutcome, CallSpec } from "./page.js";
+import type { BidiReport, CallOutcome, CallSpec } from "./page.js";
 import type { WorkerReport } from "./worker.js";
 
 export interface PageSession {
@@ -16,6 +16,7 @@ export interface PageSession {
   readonly origin: string;
   run(spec: CallSpec): Promise<CallOutcome>;
   runInWorker(baseUrl: string): Promise<WorkerReport>;
+  runBidi(baseUrl: string, names: string[]): Promise<BidiReport>;
   close(): Promise<void>;
 }
 
@@ -58,6 +59,8 @@ export async function openTestPage(): Promise<PageSession> {
       },
       runInWorker: async (baseUrl) =>
         (await page.evaluate(`runInWorker(${JSON.stringify(baseUrl)})`)) as WorkerReport,
+      runBidi: async (baseUrl, names) =>
+        (await page.evaluate(`runBidi(${JSON.stringify(baseUrl)}, ${JSON.stringify(names)})`)) as BidiReport,
       async close() {
         await opened.close();
         server.close();

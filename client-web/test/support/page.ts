@@ -1,11 +1,15 @@
 // The test page's script, bundled with esbuild and run in Chromium. It exposes `runCall`, which
 // makes one call the README's way, connect's createClient on this package's transport, and reports
 // everything the tests assert on as plain data; and `runInWorker`, which has worker.ts make calls
-// from a module worker.
+// from a module worker; and `runBidi`, which makes one bidi call with createWebClient over the WebSocket
+// transport.
 import { ConnectError, createClient, encodeBinaryHeader, type Interceptor } from "@connectrpc/connect";
 import {
   codeName,
   createGrpcWebTransport,
+  createWebClient,
+  errorDetails,
+  explainErrors,
   type GzipOptions,
   gzipCompression,
   type RetryOptions,
@@ -13,6 +17,7 @@ import {
   retryInterceptor,
 } from "@grpc-web-bridge/client-web";
 import { Greeter, HelloReplySchema } from "@grpc-web-bridge/client-web/greeter";
+import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
 import type { WorkerReport } from "./worker.js";
 
 export interface CallSpec {
@@ -61,7 +66,35 @@ export interface CallOutcome {
 declare global {
   var runCall: (spec: CallSpec) => Promise<CallOutcome>;
   var runInWorker: (baseUrl: string) => Promise<WorkerReport>;
+  var runBidi: (baseUrl: string, names: string[]) => Promise<BidiReport>;
 }
+
+export interface BidiReport {
+  /** What the page sent and got, in order: "sent Ada", "got Hello, Ada!", ... */
+  seen: string[];
+  trailers: Entries;
+}
+
+// One bidi call with this package's small client over the WebSocket transport, ping-pong: each name is sent
+// only once the reply to the one before is in.
+globalThis.runBidi = async (baseUrl, names) => {
+  const greeter = createWebClient(Greeter, createWebSocketTransport({ baseUrl }));
+  const report: BidiReport = { seen: [], trailers: [] };
+  let replied = () => {};
+  async function* requests() {
+    for (const name of names) {
+      report.seen.push(`sent ${name}`);
+      yield { name };
+      await new Promise<void>((resolve) => (replied = resolve));
+    }
+  }
+  const options = { timeoutMs: 5000, onTrailer: (t: Headers) => (report.trailers = [...t]) };
+  for await (const reply of greeter.sayHelloBidiStream(requests(), options)) {
+    report.seen.push(`got ${reply.message}`);
+    replied();
+  }
+  return report;
+};
 
 globalThis.runInWorker = (baseUrl) =>
   new Promise((resolve) => {
@@ -89,7 +122,12 @@ globalThis.runCall = async (spec) => {
   };
   const transport = createGrpcWebTransport({
     baseUrl: spec.baseUrl,
-    interceptors: spec.retry ? [retryInterceptor(spec.retry), countAttempts] : [countAttempts],
+    // The opt-in interceptors that explain errors and decode their details, as the README suggests.
+    interceptors: [
+      errorDetails,
+      explainErrors,
+      ...(spec.retry ? [retryInterceptor(spec.retry), countAttempts] : [countAttempts]),
+    ],
     compression: spec.gzip && gzipCompression(spec.gzip),
   });
   const client = createClient(Greeter, transport);

@@ -1,4 +1,5 @@
 import { createClient } from "@connectrpc/connect";
+import { errorDetails, explainErrors } from "@grpc-web-bridge/client-web";
 import { Greeter } from "@grpc-web-bridge/client-web/greeter";
 import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
 import type { GreetRequest } from "./form-values.js";
@@ -31,8 +32,12 @@ export function greeterCalls(baseUrl: string): {
   streamGreetings: GreeterCall;
   bidiGreetings: BidiGreetings;
 } {
-  // Unary and server-streaming calls go over fetch, the bidi call over a WebSocket.
-  const client = createClient(Greeter, createWebSocketTransport({ baseUrl }));
+  // Unary and server-streaming calls go over fetch, the bidi call over a WebSocket. Errors say what
+  // answered instead of the proxy, if anything did (explainErrors), and carry their details (errorDetails).
+  const client = createClient(
+    Greeter,
+    createWebSocketTransport({ baseUrl, interceptors: [explainErrors, errorDetails] }),
+  );
   const options = (request: GreetRequest, signal: AbortSignal, listener: CallListener) => ({
     signal,
     timeoutMs: request.timeoutMs,
