@@ -16,6 +16,7 @@ import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js
 import { waitFor } from "../../testing/net.js";
 import { Greeter } from "../src/greeter.js";
 import { createWebSocketTransport } from "../src/websocket/index.js";
+import { sendHighWaterMark } from "../src/websocket/websocket-call.js";
 import { failure } from "./support/failure.js";
 import { greeterBehindProxyForFile } from "./support/greeter-behind-proxy.js";
 
@@ -142,6 +143,34 @@ describe("through the proxy to grpc-js's interop TestService", () => {
     assert.equal(replies.length, 1);
     assert.equal((replies[0] as unknown as { aggregatedPayloadSize: number }).aggregatedPayloadSize, 74922);
     assert.equal(response.trailer.get("grpc-status"), "0");
+  });
+
+  test("a producer faster than the network is paused: the socket's queue stays bounded, every message arrives", async () => {
+    // ws's WebSocket, recording the most bytes it had queued right after a send.
+    let mostQueued = 0;
+    class MeteredWebSocket extends WebSocket {
+      override send(data: Uint8Array): void {
+        super.send(data);
+        mostQueued = Math.max(mostQueued, this.bufferedAmount);
+      }
+    }
+    const size = 128 * 1024;
+    const count = 200;
+    async function* fast() {
+      for (let i = 0; i < count; i++) yield { payload: { body: new Uint8Array(size) } };
+    }
+    const response = await createWebSocketTransport({
+      baseUrl: proxy.url,
+      WebSocket: MeteredWebSocket,
+    }).stream(call("StreamingInputCall"), undefined, 60_000, undefined, fast(), undefined);
+    const replies = [];
+    for await (const reply of response.message) replies.push(reply);
+    assert.equal(
+      (replies[0] as unknown as { aggregatedPayloadSize: number }).aggregatedPayloadSize,
+      size * count,
+    );
+    // 25 MiB went out; without the pause it would all have been queued at once. A message's frame adds 9 bytes.
+    assert.ok(mostQueued <= sendHighWaterMark + size + 16, `${mostQueued} bytes queued`);
   });
 
   test("bidi: metadata both ways, a deadline the backend sees, headers and trailers", async () => {
