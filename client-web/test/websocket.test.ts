@@ -1,5 +1,5 @@
 // Client- and bidi-streaming calls over WebSocket in Node, with `ws`'s WebSocket, through the real proxy to the
-// connect-node greeter and to grpc-js's interop TestService.
+// connect-node greeter, to grpc-js's interop TestService and to the grpcio greeter.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { DescMessage, DescMethodStreaming, MessageInitShape } from "@bufbuild/protobuf";
@@ -173,6 +173,29 @@ describe("through the proxy to grpc-js's interop TestService", () => {
     assert.ok(mostQueued <= sendHighWaterMark + size + 16, `${mostQueued} bytes queued`);
   });
 
+  test("1,000 messages each way in one bidi call, in order", async () => {
+    const count = 1000;
+    const sizeOf = (i: number) => 1 + (i % 97);
+    async function* requests() {
+      for (let i = 0; i < count; i++) yield output([sizeOf(i)]);
+    }
+    const response = await transport().stream(
+      call("FullDuplexCall"),
+      undefined,
+      60_000,
+      undefined,
+      requests(),
+      undefined,
+    );
+    const sizes = [];
+    for await (const reply of response.message) sizes.push(payloadSize(reply));
+    assert.deepEqual(
+      sizes,
+      Array.from({ length: count }, (_, i) => sizeOf(i)),
+    );
+    assert.equal(response.trailer.get("grpc-status"), "0");
+  });
+
   test("bidi: metadata both ways, a deadline the backend sees, headers and trailers", async () => {
     const response = await transport().stream(
       call("FullDuplexCall"),
@@ -250,5 +273,25 @@ describe("through the proxy to grpc-js's interop TestService", () => {
     );
     const error = await failure(response.message);
     assert.equal(error.code, Code.DeadlineExceeded);
+  });
+});
+
+describe("through the proxy to the grpcio greeter", () => {
+  const grpcio = greeterBehindProxyForFile("grpcio");
+
+  test("1,000 messages each way in one SayHelloBidiStream call, in order", async () => {
+    const greeter = createClient(Greeter, createWebSocketTransport({ baseUrl: grpcio.proxy.url, WebSocket }));
+    const names = Array.from({ length: 1000 }, (_, i) => `caller ${i}`);
+    async function* requests() {
+      for (const name of names) yield { name };
+    }
+    const replies: string[] = [];
+    for await (const reply of greeter.sayHelloBidiStream(requests(), { timeoutMs: 60_000 })) {
+      replies.push(reply.message);
+    }
+    assert.deepEqual(
+      replies,
+      names.map((name) => `Hello, ${name}!`),
+    );
   });
 });
