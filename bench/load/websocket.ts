@@ -12,6 +12,8 @@ import { meterCalls, type StreamResult } from "./streams.js";
 const METADATA = Buffer.from("content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n", "latin1");
 const DATA = Buffer.from([0]);
 const FINISHED = Buffer.from([1]);
+/** Past this many unsent bytes a streaming caller waits for the socket, so a long stream is not all in memory. */
+const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 
 export interface WebSocketPlan {
   path: string;
@@ -34,6 +36,39 @@ export async function runWebSocketCalls(
   const sockets = await Promise.all(Array.from({ length: plan.concurrency }, () => openSocket(url)));
   const checks = sockets.map(() => new ResponseCheck(plan.expect));
   return meterCalls(checks, meter, (check, i) => call(sockets[i] as WebSocket, plan, check));
+}
+
+/** Idle calls: each opened, sent its one request without finishing, and counted once its first reply came. */
+export interface IdleWebSocketCalls {
+  /** Closes every socket, as a browser tab that goes away does; resolves once all have closed. */
+  close(): Promise<void>;
+}
+
+export async function openIdleWebSocketCalls(
+  origin: string,
+  { path, requestFrame, expect }: Pick<WebSocketPlan, "path" | "requestFrame" | "expect">,
+  count: number,
+  onFirstReply: () => void,
+): Promise<IdleWebSocketCalls> {
+  const url = `${origin.replace(/^http/, "ws")}${path}`;
+  const sockets = await Promise.all(Array.from({ length: count }, () => openSocket(url)));
+  for (const socket of sockets) {
+    const check = new ResponseCheck(expect, onFirstReply);
+    let headers = true;
+    socket.on("message", (data: Buffer) => {
+      if (headers) headers = false;
+      else check.push(data);
+    });
+    socket.send(METADATA);
+    socket.send(Buffer.concat([DATA, requestFrame]));
+  }
+  return {
+    async close() {
+      const closed = sockets.map((socket) => once(socket, "close"));
+      for (const socket of sockets) socket.close();
+      await Promise.all(closed);
+    },
+  };
 }
 
 async function openSocket(url: string): Promise<WebSocket> {
@@ -61,7 +96,8 @@ async function call(socket: WebSocket, plan: WebSocketPlan, check: ResponseCheck
   for (let i = 0; i < plan.requests; i++) {
     const reply =
       plan.sending === "ping-pong" ? new Promise<void>((resolve) => (replied = resolve)) : undefined;
-    socket.send(data);
+    if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) socket.send(data);
+    else await new Promise((written) => socket.send(data, written));
     if (reply) await Promise.race([reply, closed]);
   }
   socket.send(FINISHED);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { IDLE_NAME, IDLE_REPLY, paths, streamName, streamReply, unaryReply } from "../greeter/contract.js";
 import { type CallerOptions, createCaller } from "../load/callers.js";
-import { idleCycle } from "../load/idle.js";
+import { idleCycle, openIdleStreams } from "../load/idle.js";
 import { runStreams } from "../load/streams.js";
 import { closedLoop, type UnaryPlan } from "../load/unary.js";
 import { meterWindow } from "../load/window.js";
@@ -104,10 +104,10 @@ describe("bench harness", () => {
       const front = setup.front;
       assert.ok(front);
       const cycle = await idleCycle({
-        origin: setup.origin,
-        path: paths.serverStream,
-        requestFrame: helloRequestFrame(IDLE_NAME),
-        expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
+        open: openIdleStreams(setup.origin, paths.serverStream, helloRequestFrame(IDLE_NAME), {
+          payload: helloReplyPayload(IDLE_REPLY),
+          messages: 1,
+        }),
         streams: 20,
         frontMemory: async () => ({ rss: rssBytes(front.pid), heap: undefined }),
         greeter: setup.greeter,

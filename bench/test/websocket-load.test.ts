@@ -1,11 +1,21 @@
 // The WebSocket load generator against setup C (the proxy's CLI over the bench Greeter): verified calls count,
-// wrong ones never do. Needs the built CLI (`npm run build`), as the bench does.
+// wrong ones never do; idle calls open and are all cancelled upstream once closed. Needs the built CLI (`npm run build`), as the bench does.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { paths, streamName, streamReply, unaryReply } from "../greeter/contract.js";
-import { runWebSocketCalls, type WebSocketPlan } from "../load/websocket.js";
-import { CpuMeter } from "../procs/usage.js";
+import {
+  countedName,
+  countedReply,
+  IDLE_NAME,
+  IDLE_REPLY,
+  paths,
+  streamName,
+  streamReply,
+  unaryReply,
+} from "../greeter/contract.js";
+import { idleCycle } from "../load/idle.js";
+import { openIdleWebSocketCalls, runWebSocketCalls, type WebSocketPlan } from "../load/websocket.js";
+import { CpuMeter, rssBytes } from "../procs/usage.js";
 import { DEFAULT_PROXY_CLI, type Running, start } from "../setups.js";
 import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
 
@@ -59,5 +69,43 @@ describe("WebSocket load on setup C", { skip: built ? false : "the proxy is not 
     );
     assert.equal(result.firstFailure, undefined);
     assert.equal(result.messages, 2 * shape.replies);
+  });
+
+  it("a one-way client stream: every request counted by the backend, one reply at its end", async () => {
+    const requests = 5000;
+    const result = await runWebSocketCalls(
+      setup.origin,
+      {
+        path: paths.bidiStream,
+        requestFrame: helloRequestFrame(countedName(1024)),
+        expect: { payload: helloReplyPayload(countedReply(requests)), messages: 1 },
+        concurrency: 2,
+        requests,
+        sending: "stream",
+      },
+      noMeter,
+    );
+    assert.equal(result.firstFailure, undefined);
+    assert.equal(result.messages, 2);
+  });
+
+  it("idle WebSocket calls open end to end, and none is left running after the clients close", async () => {
+    const front = setup.front;
+    assert.ok(front);
+    const expect = { payload: helloReplyPayload(IDLE_REPLY), messages: 1 };
+    const cycle = await idleCycle({
+      open: (count, onFirstReply) =>
+        openIdleWebSocketCalls(
+          setup.origin,
+          { path: paths.bidiStream, requestFrame: helloRequestFrame(IDLE_NAME), expect },
+          count,
+          onFirstReply,
+        ),
+      streams: 20,
+      frontMemory: async () => ({ rss: rssBytes(front.pid), heap: undefined }),
+      greeter: setup.greeter,
+    });
+    assert.equal(cycle.opened, 20);
+    assert.equal(cycle.leftOpen, 0);
   });
 });
