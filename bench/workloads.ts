@@ -1,19 +1,15 @@
 // The workloads of the issue, each measured on one running setup and reduced to named numbers.
-import {
-  countedName,
-  countedReply,
-  IDLE_NAME,
-  IDLE_REPLY,
-  paths,
-  streamName,
-  streamReply,
-  unaryReply,
-} from "./greeter/contract.js";
+import { paths, streamName, streamReply, unaryReply } from "./greeter/contract.js";
 import { type Caller, createCaller } from "./load/callers.js";
 import { type IdleCycle, type IdlePlan, idleCycle, type Memory, openIdleStreams } from "./load/idle.js";
 import { runStreams, type StreamResult } from "./load/streams.js";
 import { closedLoop, fixedRate, type UnaryPlan, type UnaryResult } from "./load/unary.js";
-import { openIdleWebSocketCalls, runWebSocketCalls, type WebSocketPlan } from "./load/websocket.js";
+import {
+  clientStreamPlan,
+  openIdleWebSocketCalls,
+  runWebSocketCalls,
+  type WebSocketPlan,
+} from "./load/websocket.js";
 import { meterWindow } from "./load/window.js";
 import type { Sizes } from "./options.js";
 import { collectGarbage } from "./procs/inspector.js";
@@ -189,14 +185,12 @@ export const workloads: Workload[] = [
     applies: (spec) => spec.websocket,
     metrics: perMessage,
     run: (setup, s) =>
-      overWebSocket(setup, s.streamReplyBytes, "requests", {
-        path: paths.bidiStream,
-        requestFrame: helloRequestFrame(countedName(s.streamReplyBytes)),
-        expect: { payload: helloReplyPayload(countedReply(s.clientStreamRequests)), messages: 1 },
-        concurrency: 1,
-        requests: s.clientStreamRequests,
-        sending: "stream",
-      }),
+      overWebSocket(
+        setup,
+        s.streamReplyBytes,
+        "requests",
+        clientStreamPlan(s.clientStreamRequests, s.streamReplyBytes, 1),
+      ),
   },
   {
     id: "idle",
@@ -204,12 +198,7 @@ export const workloads: Workload[] = [
     applies: (spec) => spec.id !== "D",
     freshProcesses: true,
     metrics: idleMetrics("stream"),
-    run: (setup, s) =>
-      idle(
-        setup,
-        s,
-        openIdleStreams(setup.origin, paths.serverStream, helloRequestFrame(IDLE_NAME), idleReply),
-      ),
+    run: (setup, s) => idle(setup, s, openIdleStreams(setup.origin)),
   },
   {
     id: "ws-idle",
@@ -218,20 +207,9 @@ export const workloads: Workload[] = [
     applies: (spec) => spec.websocket,
     freshProcesses: true,
     metrics: idleMetrics("call"),
-    run: (setup, s) =>
-      idle(setup, s, (count, onFirstReply) =>
-        openIdleWebSocketCalls(
-          setup.origin,
-          { path: paths.bidiStream, requestFrame: helloRequestFrame(IDLE_NAME), expect: idleReply },
-          count,
-          onFirstReply,
-        ),
-      ),
+    run: (setup, s) => idle(setup, s, openIdleWebSocketCalls(setup.origin)),
   },
 ];
-
-/** The one reply an idle call gets before it waits. */
-const idleReply = { payload: helloReplyPayload(IDLE_REPLY), messages: 1 };
 
 function idleMetrics(unit: "stream" | "call"): Metric[] {
   return [

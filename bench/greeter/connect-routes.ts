@@ -3,15 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { Greeter, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web/greeter";
-import {
-  countedReply,
-  IDLE_NAME,
-  IDLE_REPLY,
-  isCounted,
-  parseStreamName,
-  streamReply,
-  unaryReply,
-} from "./contract.js";
+import { BidiReplies, IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
 import { openCalls } from "./open-calls.js";
 
 export function greeterRoutes(router: ConnectRouter): void {
@@ -24,13 +16,14 @@ export function greeterRoutes(router: ConnectRouter): void {
 }
 
 async function* bidiStream(requests: AsyncIterable<HelloRequest>, context: HandlerContext) {
-  let counted = 0;
+  const replies = new BidiReplies();
   for await (const { name } of requests) {
     if (name === IDLE_NAME) return yield* idleStream(context);
-    if (isCounted(name)) counted++;
-    else yield { message: unaryReply(name) };
+    const message = replies.to(name);
+    if (message !== undefined) yield { message };
   }
-  if (counted > 0) yield { message: countedReply(counted) };
+  const message = replies.atEnd();
+  if (message !== undefined) yield { message };
 }
 
 async function* replyStream(name: string) {

@@ -29,12 +29,25 @@ export function countedName(bytes: number): string {
 }
 const COUNTED_PREFIX = "count:";
 
-export function isCounted(name: string): boolean {
-  return name.startsWith(COUNTED_PREFIX);
-}
-
 export function countedReply(count: number): string {
   return `Counted ${count}`;
+}
+
+/** The replies of one bidi call (after an IDLE_NAME request, the backend's idle stream takes over). */
+export class BidiReplies {
+  #counted = 0;
+
+  /** The reply to one request; undefined when it is counted instead. */
+  to(name: string): string | undefined {
+    if (!name.startsWith(COUNTED_PREFIX)) return unaryReply(name);
+    this.#counted++;
+    return undefined;
+  }
+
+  /** The reply once the requests have ended: their count, if any was counted. */
+  atEnd(): string | undefined {
+    return this.#counted > 0 ? countedReply(this.#counted) : undefined;
+  }
 }
 
 export function unaryReply(name: string): string {

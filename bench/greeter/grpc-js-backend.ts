@@ -9,15 +9,7 @@ import {
   HelloReplySchema,
   type HelloRequest,
 } from "@grpc-web-bridge/client-web/greeter";
-import {
-  countedReply,
-  IDLE_NAME,
-  IDLE_REPLY,
-  isCounted,
-  parseStreamName,
-  streamReply,
-  unaryReply,
-} from "./contract.js";
+import { BidiReplies, IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
 import { openCalls, serveTheBench } from "./open-calls.js";
 
 const serializer =
@@ -77,14 +69,13 @@ const handlers: grpc.UntypedServiceImplementation = {
   sayHelloStreamReply: (call: ReplyStream) =>
     call.request.name === IDLE_NAME ? idleStream(call) : void replyStream(call),
   sayHelloBidiStream: (call: BidiStream) => {
-    let counted = 0;
-    call.on("data", ({ name }: HelloRequest) => {
-      if (name === IDLE_NAME) idleStream(call);
-      else if (isCounted(name)) counted++;
-      else call.write(reply(unaryReply(name)));
-    });
+    const replies = new BidiReplies();
+    const send = (message: string | undefined) => message !== undefined && call.write(reply(message));
+    call.on("data", ({ name }: HelloRequest) =>
+      name === IDLE_NAME ? idleStream(call) : send(replies.to(name)),
+    );
     call.on("end", () => {
-      if (counted > 0) call.write(reply(countedReply(counted)));
+      send(replies.atEnd());
       call.end();
     });
   },

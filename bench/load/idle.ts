@@ -2,9 +2,15 @@
 // and whether the front cancels the upstream call when its client goes away.
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "../../testing/net.js";
+import { IDLE_NAME, IDLE_REPLY, paths } from "../greeter/contract.js";
 import type { BenchProcess } from "../setups.js";
+import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
 import { type Expectation, ResponseCheck } from "../wire/response-check.js";
 import { createCaller } from "./callers.js";
+
+/** The request that makes a Greeter call idle, and the one reply it gets before it waits. */
+export const idleRequestFrame: Buffer = helloRequestFrame(IDLE_NAME);
+export const idleReply: Expectation = { payload: helloReplyPayload(IDLE_REPLY), messages: 1 };
 
 /** Idle calls as one way of calling opens them; `close` goes away from all of them, as clients do. */
 export interface IdleCalls {
@@ -22,16 +28,11 @@ export interface IdlePlan {
 }
 
 /** Idle server streams over gRPC-Web, one keep-alive HTTP/1.1 connection each. */
-export function openIdleStreams(
-  origin: string,
-  path: string,
-  requestFrame: Buffer,
-  expect: Expectation,
-): IdlePlan["open"] {
+export function openIdleStreams(origin: string): IdlePlan["open"] {
   return async (count, onFirstReply) => {
     const caller = createCaller({ origin, protocol: "grpc-web", connections: count });
     const calls = Array.from({ length: count }, () =>
-      caller.call(path, requestFrame, new ResponseCheck(expect, onFirstReply)),
+      caller.call(paths.serverStream, idleRequestFrame, new ResponseCheck(idleReply, onFirstReply)),
     );
     return {
       async close() {

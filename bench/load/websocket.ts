@@ -4,9 +4,11 @@
 // response body, checked as over HTTP.
 import { once } from "node:events";
 import WebSocket from "ws";
+import { countedName, countedReply, paths } from "../greeter/contract.js";
 import type { CpuMeter } from "../procs/usage.js";
-import { TRAILER_FLAG } from "../wire/frames.js";
+import { helloReplyPayload, helloRequestFrame, TRAILER_FLAG } from "../wire/frames.js";
 import { type Expectation, ResponseCheck } from "../wire/response-check.js";
+import { type IdlePlan, idleReply, idleRequestFrame } from "./idle.js";
 import { meterCalls, type StreamResult } from "./streams.js";
 
 const METADATA = Buffer.from("content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n", "latin1");
@@ -38,36 +40,46 @@ export async function runWebSocketCalls(
   return meterCalls(checks, meter, (check, i) => call(sockets[i] as WebSocket, plan, check));
 }
 
-/** Idle calls: each opened, sent its one request without finishing, and counted once its first reply came. */
-export interface IdleWebSocketCalls {
-  /** Closes every socket, as a browser tab that goes away does; resolves once all have closed. */
-  close(): Promise<void>;
+/**
+ * A one-way client stream per call: `requests` requests of `requestBytes` of name, which the Greeter counts
+ * without answering, and one reply with their count when the stream ends.
+ */
+export function clientStreamPlan(requests: number, requestBytes: number, concurrency: number): WebSocketPlan {
+  return {
+    path: paths.bidiStream,
+    requestFrame: helloRequestFrame(countedName(requestBytes)),
+    expect: { payload: helloReplyPayload(countedReply(requests)), messages: 1 },
+    concurrency,
+    requests,
+    sending: "stream",
+  };
 }
 
-export async function openIdleWebSocketCalls(
-  origin: string,
-  { path, requestFrame, expect }: Pick<WebSocketPlan, "path" | "requestFrame" | "expect">,
-  count: number,
-  onFirstReply: () => void,
-): Promise<IdleWebSocketCalls> {
-  const url = `${origin.replace(/^http/, "ws")}${path}`;
-  const sockets = await Promise.all(Array.from({ length: count }, () => openSocket(url)));
-  for (const socket of sockets) {
-    const check = new ResponseCheck(expect, onFirstReply);
-    let headers = true;
-    socket.on("message", (data: Buffer) => {
-      if (headers) headers = false;
-      else check.push(data);
-    });
-    socket.send(METADATA);
-    socket.send(Buffer.concat([DATA, requestFrame]));
-  }
-  return {
-    async close() {
-      const closed = sockets.map((socket) => once(socket, "close"));
-      for (const socket of sockets) socket.close();
-      await Promise.all(closed);
-    },
+/**
+ * Idle bidi calls, one socket each: each sends its one request (answered once) and never finishes sending,
+ * so both directions stay open upstream; closing goes away from them as a browser tab does.
+ */
+export function openIdleWebSocketCalls(origin: string): IdlePlan["open"] {
+  return async (count, onFirstReply) => {
+    const url = `${origin.replace(/^http/, "ws")}${paths.bidiStream}`;
+    const sockets = await Promise.all(Array.from({ length: count }, () => openSocket(url)));
+    for (const socket of sockets) {
+      const check = new ResponseCheck(idleReply, onFirstReply);
+      let headers = true;
+      socket.on("message", (data: Buffer) => {
+        if (headers) headers = false;
+        else check.push(data);
+      });
+      socket.send(METADATA);
+      socket.send(Buffer.concat([DATA, idleRequestFrame]));
+    }
+    return {
+      async close() {
+        const closed = sockets.map((socket) => once(socket, "close"));
+        for (const socket of sockets) socket.close();
+        await Promise.all(closed);
+      },
+    };
   };
 }
 

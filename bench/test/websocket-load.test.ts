@@ -3,21 +3,17 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { paths, streamName, streamReply, unaryReply } from "../greeter/contract.js";
 import {
-  countedName,
-  countedReply,
-  IDLE_NAME,
-  IDLE_REPLY,
-  paths,
-  streamName,
-  streamReply,
-  unaryReply,
-} from "../greeter/contract.js";
-import { idleCycle } from "../load/idle.js";
-import { openIdleWebSocketCalls, runWebSocketCalls, type WebSocketPlan } from "../load/websocket.js";
-import { CpuMeter, rssBytes } from "../procs/usage.js";
+  clientStreamPlan,
+  openIdleWebSocketCalls,
+  runWebSocketCalls,
+  type WebSocketPlan,
+} from "../load/websocket.js";
+import { CpuMeter } from "../procs/usage.js";
 import { DEFAULT_PROXY_CLI, type Running, start } from "../setups.js";
 import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
+import { checkedIdleCycle } from "./idle-check.js";
 
 const noMeter = new CpuMeter(new Map());
 const built = existsSync(DEFAULT_PROXY_CLI);
@@ -73,39 +69,12 @@ describe("WebSocket load on setup C", { skip: built ? false : "the proxy is not 
 
   it("a one-way client stream: every request counted by the backend, one reply at its end", async () => {
     const requests = 5000;
-    const result = await runWebSocketCalls(
-      setup.origin,
-      {
-        path: paths.bidiStream,
-        requestFrame: helloRequestFrame(countedName(1024)),
-        expect: { payload: helloReplyPayload(countedReply(requests)), messages: 1 },
-        concurrency: 2,
-        requests,
-        sending: "stream",
-      },
-      noMeter,
-    );
+    const result = await runWebSocketCalls(setup.origin, clientStreamPlan(requests, 1024, 2), noMeter);
     assert.equal(result.firstFailure, undefined);
     assert.equal(result.messages, 2);
   });
 
   it("idle WebSocket calls open end to end, and none is left running after the clients close", async () => {
-    const front = setup.front;
-    assert.ok(front);
-    const expect = { payload: helloReplyPayload(IDLE_REPLY), messages: 1 };
-    const cycle = await idleCycle({
-      open: (count, onFirstReply) =>
-        openIdleWebSocketCalls(
-          setup.origin,
-          { path: paths.bidiStream, requestFrame: helloRequestFrame(IDLE_NAME), expect },
-          count,
-          onFirstReply,
-        ),
-      streams: 20,
-      frontMemory: async () => ({ rss: rssBytes(front.pid), heap: undefined }),
-      greeter: setup.greeter,
-    });
-    assert.equal(cycle.opened, 20);
-    assert.equal(cycle.leftOpen, 0);
+    await checkedIdleCycle(setup, openIdleWebSocketCalls(setup.origin));
   });
 });
