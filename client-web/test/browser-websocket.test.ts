@@ -1,8 +1,8 @@
 // Headless Chromium: a page on one loopback origin makes calls with the browser's own WebSocket and this
 // package's WebSocket transport, through the project's proxy on another origin: bidi ping-pong (each request
 // sent only once the reply to the one before has arrived) to the connect-node and grpcio greeters, and every
-// method kind of grpc-js's interop TestService (unary and server streaming on fetch, client streaming and bidi
-// over WebSocket), all from one page.
+// method kind of grpc-js's interop TestService with gzip (unary and server streaming on fetch, client streaming
+// and bidi over WebSocket), all from one page.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
@@ -30,6 +30,7 @@ const pageScript = `
   import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
   import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
   import { createClient } from "@connectrpc/connect";
+  import { gzip } from "@grpc-web-bridge/client-web";
   import { Greeter } from "@grpc-web-bridge/client-web/greeter";
   import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
   globalThis.pingPong = async (baseUrl, names) => {
@@ -64,11 +65,20 @@ const pageScript = `
     }
     return "no error";
   };
-  // One call of each kind to the interop TestService, whose descriptors the test hands over: the payload sizes
-  // each call got back, the aggregated size, and the echoed header and trailer of the bidi call.
+  // One call of each kind to the interop TestService, whose descriptors the test hands over, with gzip: the
+  // payload sizes each call got back, the aggregated size, the echoed header and trailer of the bidi call, and
+  // the frame flags of the data messages the page's WebSocket sent (1: compressed).
   globalThis.testServiceCalls = async (baseUrl, descriptorSet) => {
     const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Uint8Array.from(descriptorSet)));
-    const client = createClient(registry.getService("grpc.testing.TestService"), createWebSocketTransport({ baseUrl }));
+    const sentFlags = [];
+    class TappedWebSocket extends WebSocket {
+      send(data) {
+        if (data[0] === 0 && data.length > 1) sentFlags.push(data[1]);
+        super.send(data);
+      }
+    }
+    const transport = createWebSocketTransport({ baseUrl, compression: gzip, WebSocket: TappedWebSocket });
+    const client = createClient(registry.getService("grpc.testing.TestService"), transport);
     const options = { timeoutMs: 10000 };
     const sizesOf = async (replies) => {
       const sizes = [];
@@ -78,7 +88,7 @@ const pageScript = `
     const unary = (await client.unaryCall({ responseSize: 7 }, options)).payload.body.length;
     const serverStream = await sizesOf(client.streamingOutputCall({ responseParameters: [{ size: 1 }, { size: 2 }] }, options));
     async function* payloads() {
-      for (const size of [10, 20, 30]) yield { payload: { body: new Uint8Array(size) } };
+      for (const size of [10, 20, 30000]) yield { payload: { body: new Uint8Array(size) } };
     }
     const clientStream = (await client.streamingInputCall(payloads(), options)).aggregatedPayloadSize;
     async function* asks() {
@@ -91,7 +101,7 @@ const pageScript = `
       onHeader: (headers) => { echoed.header = headers.get("x-grpc-test-echo-initial"); },
       onTrailer: (trailers) => { echoed.trailer = trailers.get("x-grpc-test-echo-trailing-bin"); },
     }));
-    return { unary, serverStream, clientStream, bidi, echoed };
+    return { unary, serverStream, clientStream, bidi, echoed, sentFlags };
   };`;
 
 let server: Server;
@@ -162,7 +172,7 @@ test("the grpcio greeter: bidi ping-pong over the browser's WebSocket", async ()
   assert.deepEqual(pageErrors, []);
 });
 
-test("grpc-js's TestService: every method kind over the WebSocket transport, metadata both ways", async () => {
+test("grpc-js's TestService: every method kind over the WebSocket transport with gzip, metadata both ways", async () => {
   const descriptorSet = toBinary(
     FileDescriptorSetSchema,
     create(FileDescriptorSetSchema, { file: [grpcTesting().service.file.proto] }),
@@ -173,9 +183,11 @@ test("grpc-js's TestService: every method kind over the WebSocket transport, met
   assert.deepEqual(outcome, {
     unary: 7,
     serverStream: [1, 2],
-    clientStream: 60,
+    clientStream: 30_030,
     bidi: [4, 5, 6],
     echoed: { header: "from the page", trailer: "AAEC" },
+    // The client stream's third request is the one large enough to compress; grpc-js took it.
+    sentFlags: [0, 0, 1, 0, 0, 0],
   });
   // The bidi call reached the backend with the page's metadata, over the socket's first message.
   await testServiceLog.waitFor(
