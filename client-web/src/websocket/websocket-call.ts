@@ -145,7 +145,7 @@ function responseBody(
 
 /**
  * Sends the headers, each request message as it comes, then "finished sending"; stops once the socket is
- * not open. The next request is pulled only once the socket has taken the ones before (`drained`).
+ * not open. The next request is pulled only once the socket holds at most `sendHighWaterMark` unsent bytes.
  */
 async function sendRequests(
   socket: WebSocketLike,
