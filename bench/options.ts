@@ -20,6 +20,8 @@ export interface Sizes {
   /** WebSocket bidi calls at once, and the ping-pong round trips of each. */
   websocketCalls: number;
   websocketRoundTrips: number;
+  /** Requests in the one-way WebSocket client stream (each streamReplyBytes of name). */
+  clientStreamRequests: number;
 }
 
 export interface Options {
@@ -50,6 +52,7 @@ const full: Sizes = {
   idleCycles: 4,
   websocketCalls: 16,
   websocketRoundTrips: 5000,
+  clientStreamRequests: 200_000,
 };
 
 const quick: Sizes = {
@@ -60,6 +63,7 @@ const quick: Sizes = {
   concurrentStreamReplies: 5000,
   idleCycles: 3,
   websocketRoundTrips: 1000,
+  clientStreamRequests: 50_000,
 };
 
 const usage = `usage: npm run bench -- [--quick] [--rounds N] [--setups A,B,R,C,D] [--workloads unary,rate,...]

@@ -1,10 +1,15 @@
 // The workloads of the issue, each measured on one running setup and reduced to named numbers.
-import { IDLE_NAME, IDLE_REPLY, paths, streamName, streamReply, unaryReply } from "./greeter/contract.js";
+import { paths, streamName, streamReply, unaryReply } from "./greeter/contract.js";
 import { type Caller, createCaller } from "./load/callers.js";
-import { type IdleCycle, idleCycle, type Memory } from "./load/idle.js";
+import { type IdleCycle, type IdlePlan, idleCycle, type Memory, openIdleStreams } from "./load/idle.js";
 import { runStreams, type StreamResult } from "./load/streams.js";
 import { closedLoop, fixedRate, type UnaryPlan, type UnaryResult } from "./load/unary.js";
-import { runWebSocketCalls, type WebSocketPlan } from "./load/websocket.js";
+import {
+  clientStreamPlan,
+  openIdleWebSocketCalls,
+  runWebSocketCalls,
+  type WebSocketPlan,
+} from "./load/websocket.js";
 import { meterWindow } from "./load/window.js";
 import type { Sizes } from "./options.js";
 import { collectGarbage } from "./procs/inspector.js";
@@ -142,7 +147,7 @@ export const workloads: Workload[] = [
     metrics: perMessage,
     run: (setup, s) => {
       const shape = { replies: s.streamReplies, replyBytes: s.streamReplyBytes };
-      return overWebSocket(setup, s.streamReplyBytes, {
+      return overWebSocket(setup, s.streamReplyBytes, "replies", {
         path: paths.serverStream,
         requestFrame: helloRequestFrame(streamName(shape)),
         expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
@@ -164,7 +169,7 @@ export const workloads: Workload[] = [
       ...busy,
     ],
     run: (setup, s) =>
-      overWebSocket(setup, Number.NaN, {
+      overWebSocket(setup, Number.NaN, "replies", {
         path: paths.bidiStream,
         requestFrame: helloRequestFrame("bench"),
         expect: { payload: helloReplyPayload(unaryReply("bench")), messages: s.websocketRoundTrips },
@@ -174,21 +179,48 @@ export const workloads: Workload[] = [
       }),
   },
   {
+    id: "ws-client-stream",
+    title: (s) =>
+      `1 client stream of ${count(s.clientStreamRequests)} × ${s.streamReplyBytes} B over WebSocket, one reply at its end (compare: ws-stream)`,
+    applies: (spec) => spec.websocket,
+    metrics: perMessage,
+    run: (setup, s) =>
+      overWebSocket(
+        setup,
+        s.streamReplyBytes,
+        "requests",
+        clientStreamPlan(s.clientStreamRequests, s.streamReplyBytes, 1),
+      ),
+  },
+  {
     id: "idle",
     title: (s) => `${count(s.idleStreams)} idle open server streams, ${s.idleCycles} open/close cycles`,
     applies: (spec) => spec.id !== "D",
     freshProcesses: true,
-    metrics: [
-      { key: "startRssMiB", label: "front RSS MiB at start, before any call" },
-      { key: "rssKiBPerStream", label: "front RSS KiB/stream" },
-      { key: "heapKiBPerStream", label: "of which JS heap KiB/stream" },
-      { key: "leftOpen", label: "upstream calls left open" },
-      { key: "rssGrowthKiBPerCycle", label: "front RSS growth KiB/cycle" },
-      { key: "heapGrowthKiBPerCycle", label: "front JS heap growth KiB/cycle" },
-    ],
-    run: idle,
+    metrics: idleMetrics("stream"),
+    run: (setup, s) => idle(setup, s, openIdleStreams(setup.origin)),
+  },
+  {
+    id: "ws-idle",
+    title: (s) =>
+      `${count(s.idleStreams)} idle open WebSocket bidi calls (one request and its reply, still sending), ${s.idleCycles} open/close cycles`,
+    applies: (spec) => spec.websocket,
+    freshProcesses: true,
+    metrics: idleMetrics("call"),
+    run: (setup, s) => idle(setup, s, openIdleWebSocketCalls(setup.origin)),
   },
 ];
+
+function idleMetrics(unit: "stream" | "call"): Metric[] {
+  return [
+    { key: "startRssMiB", label: "front RSS MiB at start, before any call" },
+    { key: "rssKiBPerStream", label: `front RSS KiB/${unit}` },
+    { key: "heapKiBPerStream", label: `of which JS heap KiB/${unit}` },
+    { key: "leftOpen", label: "upstream calls left open" },
+    { key: "rssGrowthKiBPerCycle", label: "front RSS growth KiB/cycle" },
+    { key: "heapGrowthKiBPerCycle", label: "front JS heap growth KiB/cycle" },
+  ];
+}
 
 /** Meters the load generator (this process) and the setup's front and backend, where present. */
 function meterFor(setup: Running): CpuMeter {
@@ -285,15 +317,25 @@ async function stream(
   };
 }
 
-/** Messages (replies) per second and per CPU µs of calls over WebSocket; `replyBytes` NaN when MiB/s means nothing. */
-async function overWebSocket(setup: Running, replyBytes: number, plan: WebSocketPlan): Promise<Measurement> {
+/**
+ * Messages per second and per CPU µs of calls over WebSocket, counting the replies or the requests of the
+ * calls that verified; `messageBytes` NaN when MiB/s means nothing.
+ */
+async function overWebSocket(
+  setup: Running,
+  messageBytes: number,
+  counted: "replies" | "requests",
+  plan: WebSocketPlan,
+): Promise<Measurement> {
   const result = await runWebSocketCalls(setup.origin, plan, meterFor(setup));
   const seconds = result.elapsedMs / 1000;
+  const messages =
+    counted === "replies" ? result.messages : (plan.concurrency - result.failed) * plan.requests;
   return {
     values: {
-      perSecond: result.messages / seconds,
-      mibPerSecond: (result.messages * replyBytes) / MiB / seconds,
-      ...cpuUse(result.cpuUs, result.messages, result.elapsedMs),
+      perSecond: messages / seconds,
+      mibPerSecond: (messages * messageBytes) / MiB / seconds,
+      ...cpuUse(result.cpuUs, messages, result.elapsedMs),
     },
     failed: result.failed,
     firstFailure: result.firstFailure,
@@ -320,15 +362,12 @@ async function frontMemory(front: BenchProcess): Promise<Memory> {
   return { rss: rssBytes(front.pid), heap };
 }
 
-async function idle(setup: Running, s: Sizes): Promise<Measurement> {
+async function idle(setup: Running, s: Sizes, open: IdlePlan["open"]): Promise<Measurement> {
   const { front } = setup;
   if (!front) throw new Error("the idle workload needs a front");
   const cycle = (streams: number) =>
     idleCycle({
-      origin: setup.origin,
-      path: paths.serverStream,
-      requestFrame: helloRequestFrame(IDLE_NAME),
-      expect: { payload: helloReplyPayload(IDLE_REPLY), messages: 1 },
+      open,
       streams,
       frontMemory: () => frontMemory(front),
       greeter: setup.greeter,

@@ -2,8 +2,8 @@
 // run exactly this code.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { Greeter, HelloReplySchema } from "@grpc-web-bridge/client-web/greeter";
-import { IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
+import { Greeter, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web/greeter";
+import { BidiReplies, IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
 import { openCalls } from "./open-calls.js";
 
 export function greeterRoutes(router: ConnectRouter): void {
@@ -11,10 +11,19 @@ export function greeterRoutes(router: ConnectRouter): void {
     sayHello: (request) => ({ message: unaryReply(request.name) }),
     sayHelloStreamReply: (request, context) =>
       request.name === IDLE_NAME ? idleStream(context) : replyStream(request.name),
-    async *sayHelloBidiStream(requests) {
-      for await (const request of requests) yield { message: unaryReply(request.name) };
-    },
+    sayHelloBidiStream: bidiStream,
   });
+}
+
+async function* bidiStream(requests: AsyncIterable<HelloRequest>, context: HandlerContext) {
+  const replies = new BidiReplies();
+  for await (const { name } of requests) {
+    if (name === IDLE_NAME) return yield* idleStream(context);
+    const message = replies.to(name);
+    if (message !== undefined) yield { message };
+  }
+  const message = replies.atEnd();
+  if (message !== undefined) yield { message };
 }
 
 async function* replyStream(name: string) {

@@ -1,7 +1,7 @@
 // What the bench's Greeter backend answers, so load generators know the exact reply to expect.
 // The workload rides in the request's `name`, keeping the backend stateless.
 
-/** A server stream that sends one reply, then stays open until the caller cancels it. */
+/** A server stream, or a bidi call whose first request has this name: one reply, then open until the caller cancels it. */
 export const IDLE_NAME = "idle";
 export const IDLE_REPLY = "idle";
 
@@ -18,6 +18,36 @@ export function parseStreamName(name: string): StreamShape | undefined {
   const match = /^stream:(\d+):(\d+)$/.exec(name);
   if (!match) return undefined;
   return { replies: Number(match[1]), replyBytes: Number(match[2]) };
+}
+
+/**
+ * A bidi request that is counted and not answered: a bidi call of them is a one-way client stream, which
+ * the backend answers once, when the stream ends, with `countedReply`. Padded to `bytes` of name.
+ */
+export function countedName(bytes: number): string {
+  return COUNTED_PREFIX + "x".repeat(Math.max(0, bytes - COUNTED_PREFIX.length));
+}
+const COUNTED_PREFIX = "count:";
+
+export function countedReply(count: number): string {
+  return `Counted ${count}`;
+}
+
+/** The replies of one bidi call (after an IDLE_NAME request, the backend's idle stream takes over). */
+export class BidiReplies {
+  #counted = 0;
+
+  /** The reply to one request; undefined when it is counted instead. */
+  to(name: string): string | undefined {
+    if (!name.startsWith(COUNTED_PREFIX)) return unaryReply(name);
+    this.#counted++;
+    return undefined;
+  }
+
+  /** The reply once the requests have ended: their count, if any was counted. */
+  atEnd(): string | undefined {
+    return this.#counted > 0 ? countedReply(this.#counted) : undefined;
+  }
 }
 
 export function unaryReply(name: string): string {

@@ -9,7 +9,7 @@ import {
   HelloReplySchema,
   type HelloRequest,
 } from "@grpc-web-bridge/client-web/greeter";
-import { IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
+import { BidiReplies, IDLE_NAME, IDLE_REPLY, parseStreamName, streamReply, unaryReply } from "./contract.js";
 import { openCalls, serveTheBench } from "./open-calls.js";
 
 const serializer =
@@ -40,6 +40,7 @@ const definition: grpc.ServiceDefinition = Object.fromEntries(
 
 const reply = (message: string) => create(HelloReplySchema, { message });
 type ReplyStream = grpc.ServerWritableStream<HelloRequest, HelloReply>;
+type BidiStream = grpc.ServerDuplexStream<HelloRequest, HelloReply>;
 
 async function replyStream(call: ReplyStream): Promise<void> {
   const shape = parseStreamName(call.request.name);
@@ -54,7 +55,7 @@ async function replyStream(call: ReplyStream): Promise<void> {
   call.end();
 }
 
-function idleStream(call: ReplyStream): void {
+function idleStream(call: ReplyStream | BidiStream): void {
   openCalls.opened();
   call.once("cancelled", () => openCalls.closed());
   call.write(reply(IDLE_REPLY));
@@ -67,9 +68,16 @@ const handlers: grpc.UntypedServiceImplementation = {
   ) => callback(null, reply(unaryReply(call.request.name))),
   sayHelloStreamReply: (call: ReplyStream) =>
     call.request.name === IDLE_NAME ? idleStream(call) : void replyStream(call),
-  sayHelloBidiStream: (call: grpc.ServerDuplexStream<HelloRequest, HelloReply>) => {
-    call.on("data", (request: HelloRequest) => call.write(reply(unaryReply(request.name))));
-    call.on("end", () => call.end());
+  sayHelloBidiStream: (call: BidiStream) => {
+    const replies = new BidiReplies();
+    const send = (message: string | undefined) => message !== undefined && call.write(reply(message));
+    call.on("data", ({ name }: HelloRequest) =>
+      name === IDLE_NAME ? idleStream(call) : send(replies.to(name)),
+    );
+    call.on("end", () => {
+      send(replies.atEnd());
+      call.end();
+    });
   },
 };
 

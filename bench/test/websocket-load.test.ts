@@ -1,13 +1,19 @@
 // The WebSocket load generator against setup C (the proxy's CLI over the bench Greeter): verified calls count,
-// wrong ones never do. Needs the built CLI (`npm run build`), as the bench does.
+// wrong ones never do; idle calls open and are all cancelled upstream once closed. Needs the built CLI (`npm run build`), as the bench does.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { paths, streamName, streamReply, unaryReply } from "../greeter/contract.js";
-import { runWebSocketCalls, type WebSocketPlan } from "../load/websocket.js";
+import {
+  clientStreamPlan,
+  openIdleWebSocketCalls,
+  runWebSocketCalls,
+  type WebSocketPlan,
+} from "../load/websocket.js";
 import { CpuMeter } from "../procs/usage.js";
 import { DEFAULT_PROXY_CLI, type Running, start } from "../setups.js";
 import { helloReplyPayload, helloRequestFrame } from "../wire/frames.js";
+import { checkedIdleCycle } from "./idle-check.js";
 
 const noMeter = new CpuMeter(new Map());
 const built = existsSync(DEFAULT_PROXY_CLI);
@@ -59,5 +65,16 @@ describe("WebSocket load on setup C", { skip: built ? false : "the proxy is not 
     );
     assert.equal(result.firstFailure, undefined);
     assert.equal(result.messages, 2 * shape.replies);
+  });
+
+  it("a one-way client stream: every request counted by the backend, one reply at its end", async () => {
+    const requests = 5000;
+    const result = await runWebSocketCalls(setup.origin, clientStreamPlan(requests, 1024, 2), noMeter);
+    assert.equal(result.firstFailure, undefined);
+    assert.equal(result.messages, 2);
+  });
+
+  it("idle WebSocket calls open end to end, and none is left running after the clients close", async () => {
+    await checkedIdleCycle(setup, openIdleWebSocketCalls(setup.origin));
   });
 });

@@ -5,6 +5,8 @@ import type { ContextKey } from "@connectrpc/connect";
  * message to frame, and each reply frame flagged compressed to decompress.
  */
 export interface Compression {
+  /** Its grpc-encoding name. A WebSocket call announces it in its first message, before any request is framed. */
+  readonly name: string;
   /**
    * The frame of one request message, compressed if it is worth it. Sets the request's grpc-encoding
    * when it compresses, and always offers the encoding for replies in grpc-accept-encoding.

@@ -21,6 +21,7 @@ export function gzipCompression({
   maxDecompressedBytes = 4 * 1024 * 1024,
 }: GzipOptions = {}): Compression {
   return {
+    name,
     async frame(payload, header) {
       header.set(headerAcceptEncoding, name);
       if (payload.length < minBytes) return frameParts(payload);

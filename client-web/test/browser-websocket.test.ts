@@ -1,23 +1,36 @@
-// Headless Chromium: a page on one loopback origin makes a bidi call with the browser's own WebSocket and
-// this package's WebSocket transport, through the project's proxy on another origin, to the connect-node
-// greeter: ping-pong, each request sent only once the reply to the one before has arrived.
+// Headless Chromium: a page on one loopback origin makes calls with the browser's own WebSocket and this
+// package's WebSocket transport, through the project's proxy on another origin: bidi ping-pong (each request
+// sent only once the reply to the one before has arrived) to the connect-node and grpcio greeters, and every
+// method kind of grpc-js's interop TestService with gzip (unary and server streaming on fetch, client streaming
+// and bidi over WebSocket), all from one page.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { type Backend, startBackend } from "../../proxy/test/support/backends.js";
+import {
+  ECHO_INITIAL,
+  grpcTesting,
+  startInteropTestService,
+} from "../../proxy/test/support/interop-test-service.js";
+import { ObservationLog } from "../../proxy/test/support/observations.js";
 import { type RunningProxy, startProxy } from "../../proxy/test/support/proxy.js";
 import { launchChromium } from "../../testing/browser.js";
 import { pageBuildOptions } from "./support/browser-harness.js";
 
 // The page's script: `pingPong(baseUrl, names)` returns what it sent and received, in order.
 const pageScript = `
+  import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+  import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
   import { createClient } from "@connectrpc/connect";
+  import { gzip } from "@grpc-web-bridge/client-web";
   import { Greeter } from "@grpc-web-bridge/client-web/greeter";
   import { createWebSocketTransport } from "@grpc-web-bridge/client-web/websocket";
   globalThis.pingPong = async (baseUrl, names) => {
@@ -51,6 +64,44 @@ const pageScript = `
       return error.code;
     }
     return "no error";
+  };
+  // One call of each kind to the interop TestService, whose descriptors the test hands over, with gzip: the
+  // payload sizes each call got back, the aggregated size, the echoed header and trailer of the bidi call, and
+  // the frame flags of the data messages the page's WebSocket sent (1: compressed).
+  globalThis.testServiceCalls = async (baseUrl, descriptorSet) => {
+    const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Uint8Array.from(descriptorSet)));
+    const sentFlags = [];
+    class TappedWebSocket extends WebSocket {
+      send(data) {
+        if (data[0] === 0 && data.length > 1) sentFlags.push(data[1]);
+        super.send(data);
+      }
+    }
+    const transport = createWebSocketTransport({ baseUrl, compression: gzip, WebSocket: TappedWebSocket });
+    const client = createClient(registry.getService("grpc.testing.TestService"), transport);
+    const options = { timeoutMs: 10000 };
+    const sizesOf = async (replies) => {
+      const sizes = [];
+      for await (const reply of replies) sizes.push(reply.payload.body.length);
+      return sizes;
+    };
+    const unary = (await client.unaryCall({ responseSize: 7 }, options)).payload.body.length;
+    const serverStream = await sizesOf(client.streamingOutputCall({ responseParameters: [{ size: 1 }, { size: 2 }] }, options));
+    async function* payloads() {
+      for (const size of [10, 20, 30000]) yield { payload: { body: new Uint8Array(size) } };
+    }
+    const clientStream = (await client.streamingInputCall(payloads(), options)).aggregatedPayloadSize;
+    async function* asks() {
+      for (const size of [4, 5, 6]) yield { responseParameters: [{ size }] };
+    }
+    let echoed = {};
+    const bidi = await sizesOf(client.fullDuplexCall(asks(), {
+      ...options,
+      headers: { "x-grpc-test-echo-initial": "from the page", "x-grpc-test-echo-trailing-bin": "AAEC" },
+      onHeader: (headers) => { echoed.header = headers.get("x-grpc-test-echo-initial"); },
+      onTrailer: (trailers) => { echoed.trailer = trailers.get("x-grpc-test-echo-trailing-bin"); },
+    }));
+    return { unary, serverStream, clientStream, bidi, echoed, sentFlags };
   };`;
 
 let server: Server;
@@ -59,6 +110,11 @@ let browser: Browser;
 let page: Page;
 let backend: Backend;
 let proxy: RunningProxy;
+let grpcio: Backend;
+let grpcioProxy: RunningProxy;
+const testServiceLog = new ObservationLog();
+let testService: { port: number; close(): Promise<void> };
+let testServiceProxy: RunningProxy;
 const pageErrors: string[] = [];
 
 before(async () => {
@@ -79,6 +135,10 @@ before(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   backend = await startBackend("connect-node");
   proxy = await startProxy(backend.url, { allowedOrigins: [origin] });
+  grpcio = await startBackend("grpcio");
+  grpcioProxy = await startProxy(grpcio.url, { allowedOrigins: [origin] });
+  testService = await startInteropTestService(testServiceLog);
+  testServiceProxy = await startProxy(`http://127.0.0.1:${testService.port}`, { allowedOrigins: [origin] });
   browser = await launchChromium();
   page = await browser.newPage();
   page.on("pageerror", (error) => pageErrors.push(String(error)));
@@ -89,8 +149,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.close();
-  await proxy?.close();
-  await backend?.close();
+  for (const running of [proxy, backend, grpcioProxy, grpcio, testServiceProxy, testService])
+    await running?.close();
 });
 
 test("bidi ping-pong over the browser's WebSocket: each reply before the next request", async () => {
@@ -103,6 +163,36 @@ test("bidi ping-pong over the browser's WebSocket: each reply before the next re
     "sent Alan",
     "got Hello, Alan!",
   ]);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the grpcio greeter: bidi ping-pong over the browser's WebSocket", async () => {
+  const seen = await page.evaluate(`pingPong(${JSON.stringify(grpcioProxy.url)}, ["Ada", "Grace"])`);
+  assert.deepEqual(seen, ["sent Ada", "got Hello, Ada!", "sent Grace", "got Hello, Grace!"]);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("grpc-js's TestService: every method kind over the WebSocket transport with gzip, metadata both ways", async () => {
+  const descriptorSet = toBinary(
+    FileDescriptorSetSchema,
+    create(FileDescriptorSetSchema, { file: [grpcTesting().service.file.proto] }),
+  );
+  const outcome = await page.evaluate(
+    `testServiceCalls(${JSON.stringify(testServiceProxy.url)}, ${JSON.stringify([...descriptorSet])})`,
+  );
+  assert.deepEqual(outcome, {
+    unary: 7,
+    serverStream: [1, 2],
+    clientStream: 30_030,
+    bidi: [4, 5, 6],
+    echoed: { header: "from the page", trailer: "AAEC" },
+    // The client stream's third request is the one large enough to compress; grpc-js took it.
+    sentFlags: [0, 0, 1, 0, 0, 0],
+  });
+  // The bidi call reached the backend with the page's metadata, over the socket's first message.
+  await testServiceLog.waitFor(
+    (o) => o.method === "FullDuplexCall" && o.metadata[ECHO_INITIAL] === "from the page",
+  );
   assert.deepEqual(pageErrors, []);
 });
 

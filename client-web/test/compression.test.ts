@@ -1,7 +1,8 @@
 // Message compression in Node, through the proxy to real backends: connect-node and grpcio compress
 // their replies for a client that offers gzip and take gzip requests; grpc-js takes gzip requests
 // (its server does not compress replies). What went over the wire is read by a fetch wrapper
-// between the client and the proxy; misbehaving replies come from a loopback HTTP/1.1 server.
+// between the client and the proxy, or by a WebSocket class that records the messages of a call over
+// WebSocket; misbehaving replies come from a loopback HTTP/1.1 server.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer } from "node:http";
@@ -9,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { Code, ConnectError, createClient, createContextValues } from "@connectrpc/connect";
+import WebSocket from "ws";
 import { startProxy } from "../../proxy/test/support/proxy.js";
 import { Greeter } from "../src/greeter.js";
 import {
@@ -18,6 +20,7 @@ import {
   gzip,
   gzipCompression,
 } from "../src/index.js";
+import { createWebSocketTransport } from "../src/websocket/index.js";
 import { frame, helloReply, trailerFrame } from "./support/frames.js";
 import { startGreeterBehindProxy } from "./support/greeter-behind-proxy.js";
 import { startGzipGrpcioBackend } from "./support/gzip-grpcio-backend.js";
@@ -173,6 +176,94 @@ test("a backend that does not take gzip answers a compressed request UNIMPLEMENT
   );
   // A small request is not compressed, so the same backend answers it.
   assert.equal((await client.sayHello({ name: "Ada" })).message, "Hello, Ada!");
+});
+
+/** ws's WebSocket, recording the messages each call sent and received as they went over the wire. */
+function socketTap() {
+  const sent: Uint8Array[] = [];
+  const received: Uint8Array[] = [];
+  class TappedWebSocket extends WebSocket {
+    constructor(url: string, protocol: string) {
+      super(url, protocol);
+      this.on("message", (data: ArrayBuffer) => received.push(new Uint8Array(data)));
+    }
+    override send(data: Uint8Array): void {
+      sent.push(data);
+      super.send(data);
+    }
+  }
+  return { WebSocket: TappedWebSocket, sent, received };
+}
+
+/** The flags and length of each frame in a byte stream (the server's messages after the headers). */
+function framesOf(messages: Uint8Array[]): { flags: number; length: number }[] {
+  const bytes = Buffer.concat(messages);
+  const frames = [];
+  for (let at = 0; at < bytes.length; at += 5 + bytes.readUInt32BE(at + 1)) {
+    frames.push({ flags: bytes[at] as number, length: bytes.readUInt32BE(at + 1) });
+  }
+  return frames;
+}
+
+/** A bidi call over WebSocket with gzip: a large request, then a small one; what was sent and received. */
+async function gzipBidiOverWebSocket(backend: string) {
+  const tap = socketTap();
+  const client = createClient(
+    Greeter,
+    createWebSocketTransport({
+      baseUrl: proxyUrl[backend] ?? "",
+      WebSocket: tap.WebSocket,
+      compression: gzip,
+    }),
+  );
+  async function* names() {
+    yield { name: longName };
+    yield { name: "Ada" };
+  }
+  const replies: string[] = [];
+  for await (const reply of client.sayHelloBidiStream(names(), { timeoutMs: 10_000 }))
+    replies.push(reply.message);
+  const [headerLines, ...data] = tap.sent;
+  return {
+    replies,
+    headerLines: new TextDecoder().decode(headerLines),
+    // A data message is the control byte 0, then a frame: its flags are the message's second byte.
+    sent: data.slice(0, -1).map((message) => ({ flags: message[1], bytes: message.length })),
+    received: framesOf(tap.received.slice(1)),
+  };
+}
+
+for (const backend of ["connectNode", "grpcio"]) {
+  test(`${backend}, bidi over WebSocket with gzip: the large request compressed and flagged, the large reply decompressed`, async () => {
+    const call = await gzipBidiOverWebSocket(backend);
+    assert.deepEqual(call.replies, [`Hello, ${longName}!`, "Hello, Ada!"]);
+    assert.match(call.headerLines, /^grpc-encoding: gzip\r$/m);
+    assert.match(call.headerLines, /^grpc-accept-encoding: gzip\r$/m);
+    assert.deepEqual(
+      call.sent.map(({ flags }) => flags),
+      [1, 0],
+    );
+    assert.ok((call.sent[0]?.bytes ?? 0) < longName.length / 10, `${call.sent[0]?.bytes} bytes sent`);
+    // The backend compressed the large reply because the proxy passed grpc-accept-encoding on.
+    const [large] = call.received;
+    assert.equal(large?.flags, 1);
+    assert.ok((large?.length ?? 0) < longName.length / 10, `${large?.length} bytes received`);
+  });
+}
+
+test("grpc-js, bidi over WebSocket with gzip: it takes the compressed request", async () => {
+  const call = await gzipBidiOverWebSocket("grpcJs");
+  assert.deepEqual(call.replies, [`Hello, ${longName}!`, "Hello, Ada!"]);
+  assert.equal(call.sent[0]?.flags, 1);
+  assert.equal(call.received[0]?.flags, 0);
+});
+
+test("over WebSocket, a backend that does not take gzip answers a compressed request UNIMPLEMENTED", async () => {
+  const error = await gzipBidiOverWebSocket("grpcioIdentityOnly").then(
+    () => assert.fail("the call succeeded"),
+    (reason: unknown) => ConnectError.from(reason),
+  );
+  assert.equal(error.code, Code.Unimplemented);
 });
 
 test("a reply past maxDecompressedBytes ends RESOURCE_EXHAUSTED, and the transport goes on", async () => {

@@ -1,5 +1,5 @@
 // Client- and bidi-streaming calls over WebSocket in Node, with `ws`'s WebSocket, through the real proxy to the
-// connect-node greeter and to grpc-js's interop TestService.
+// connect-node greeter, to grpc-js's interop TestService and to the grpcio greeter.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { DescMessage, DescMethodStreaming, MessageInitShape } from "@bufbuild/protobuf";
@@ -17,6 +17,7 @@ import { waitFor } from "../../testing/net.js";
 import { Greeter } from "../src/greeter.js";
 import { createWebClient } from "../src/index.js";
 import { createWebSocketTransport } from "../src/websocket/index.js";
+import { sendHighWaterMark } from "../src/websocket/websocket-call.js";
 import { failure } from "./support/failure.js";
 import { greeterBehindProxyForFile } from "./support/greeter-behind-proxy.js";
 
@@ -251,6 +252,57 @@ describe("through the proxy to grpc-js's interop TestService", () => {
     assert.equal(response.trailer.get("grpc-status"), "0");
   });
 
+  test("a producer faster than the network is paused: the socket's queue stays bounded, every message arrives", async () => {
+    // ws's WebSocket, recording the most bytes it had queued right after a send.
+    let mostQueued = 0;
+    class MeteredWebSocket extends WebSocket {
+      override send(data: Uint8Array): void {
+        super.send(data);
+        mostQueued = Math.max(mostQueued, this.bufferedAmount);
+      }
+    }
+    const size = 128 * 1024;
+    const count = 200;
+    async function* fast() {
+      for (let i = 0; i < count; i++) yield { payload: { body: new Uint8Array(size) } };
+    }
+    const response = await createWebSocketTransport({
+      baseUrl: proxy.url,
+      WebSocket: MeteredWebSocket,
+    }).stream(call("StreamingInputCall"), undefined, 60_000, undefined, fast(), undefined);
+    const replies = [];
+    for await (const reply of response.message) replies.push(reply);
+    assert.equal(
+      (replies[0] as unknown as { aggregatedPayloadSize: number }).aggregatedPayloadSize,
+      size * count,
+    );
+    // 25 MiB went out; without the pause it would all have been queued at once. A message's frame adds 9 bytes.
+    assert.ok(mostQueued <= sendHighWaterMark + size + 16, `${mostQueued} bytes queued`);
+  });
+
+  test("1,000 messages each way in one bidi call, in order", async () => {
+    const count = 1000;
+    const sizeOf = (i: number) => 1 + (i % 97);
+    async function* requests() {
+      for (let i = 0; i < count; i++) yield output([sizeOf(i)]);
+    }
+    const response = await transport().stream(
+      call("FullDuplexCall"),
+      undefined,
+      60_000,
+      undefined,
+      requests(),
+      undefined,
+    );
+    const sizes = [];
+    for await (const reply of response.message) sizes.push(payloadSize(reply));
+    assert.deepEqual(
+      sizes,
+      Array.from({ length: count }, (_, i) => sizeOf(i)),
+    );
+    assert.equal(response.trailer.get("grpc-status"), "0");
+  });
+
   test("bidi: metadata both ways, a deadline the backend sees, headers and trailers", async () => {
     const response = await transport().stream(
       call("FullDuplexCall"),
@@ -328,5 +380,25 @@ describe("through the proxy to grpc-js's interop TestService", () => {
     );
     const error = await failure(response.message);
     assert.equal(error.code, Code.DeadlineExceeded);
+  });
+});
+
+describe("through the proxy to the grpcio greeter", () => {
+  const grpcio = greeterBehindProxyForFile("grpcio");
+
+  test("1,000 messages each way in one SayHelloBidiStream call, in order", async () => {
+    const greeter = createClient(Greeter, createWebSocketTransport({ baseUrl: grpcio.proxy.url, WebSocket }));
+    const names = Array.from({ length: 1000 }, (_, i) => `caller ${i}`);
+    async function* requests() {
+      for (const name of names) yield { name };
+    }
+    const replies: string[] = [];
+    for await (const reply of greeter.sayHelloBidiStream(requests(), { timeoutMs: 60_000 })) {
+      replies.push(reply.message);
+    }
+    assert.deepEqual(
+      replies,
+      names.map((name) => `Hello, ${name}!`),
+    );
   });
 });

@@ -92,7 +92,7 @@ describe("/metrics size under hostile calls", () => {
       count(after, sample("grpc_web_bridge_calls_finished_total", labels));
     const shared = (value: string, code: string) =>
       ["binary", "text"].reduce(
-        (sum, mode) => sum + finished({ service: value, method: value, mode, code }),
+        (sum, mode) => sum + finished({ service: value, method: value, mode, transport: "http", code }),
         0,
       );
     // Forwarded calls the backend did not know share one series; refused ones another; unrouted ones have none.
@@ -128,22 +128,22 @@ describe("series caps", () => {
     const m = metrics();
     const long = `/a.S/${"M".repeat(MAX_LABEL_CHARS + 1)}`;
     const fits = `/a.S/${"M".repeat(MAX_LABEL_CHARS)}`;
-    assert.equal(m.seriesOf(long, false, outcome(Code.OK)).labels.method, OTHER);
-    assert.equal(m.seriesOf(fits, false, outcome(Code.OK)).labels.method, "M".repeat(MAX_LABEL_CHARS));
-    assert.equal(m.seriesOf("/a.S/Unknown", false, outcome(Code.UNIMPLEMENTED)).labels.method, OTHER);
+    assert.equal(m.seriesOf(long, "binary", outcome(Code.OK)).labels.method, OTHER);
+    assert.equal(m.seriesOf(fits, "binary", outcome(Code.OK)).labels.method, "M".repeat(MAX_LABEL_CHARS));
+    assert.equal(m.seriesOf("/a.S/Unknown", "binary", outcome(Code.UNIMPLEMENTED)).labels.method, OTHER);
     assert.equal(
-      m.seriesOf("/a.S/Refused", true, outcome(Code.UNAUTHENTICATED, false)).labels.method,
+      m.seriesOf("/a.S/Refused", "text", outcome(Code.UNAUTHENTICATED, false)).labels.method,
       NOT_FORWARDED,
     );
     // Once it has one, the method keeps it whatever its later calls end with.
-    assert.equal(m.seriesOf(fits, false, outcome(Code.UNIMPLEMENTED)).labels.service, "a.S");
+    assert.equal(m.seriesOf(fits, "binary", outcome(Code.UNIMPLEMENTED)).labels.service, "a.S");
   });
 
   test("past 500 methods, new ones share one series", () => {
     const m = metrics();
     for (let i = 0; i < 500; i++)
-      assert.equal(m.seriesOf(`/a.S/M${i}`, false, outcome(Code.OK)).labels.method, `M${i}`);
-    assert.equal(m.seriesOf("/a.S/M500", false, outcome(Code.OK)).labels.method, OTHER);
+      assert.equal(m.seriesOf(`/a.S/M${i}`, "binary", outcome(Code.OK)).labels.method, `M${i}`);
+    assert.equal(m.seriesOf("/a.S/M500", "binary", outcome(Code.OK)).labels.method, OTHER);
   });
 });
 

@@ -1,5 +1,5 @@
-// /metrics after real calls through the proxy to a real backend: the counts, codes, modes, bytes and
-// messages are the ones the test sent and received.
+// /metrics after real calls through the proxy to a real backend, over HTTP and over WebSocket: the counts,
+// codes, modes, transports, bytes and messages are the ones the test sent and received.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -8,6 +8,7 @@ import { type Backend, startBackend } from "./support/backends.js";
 import { frame } from "./support/chunks.js";
 import { type GrpcWebResult, grpcWebCall } from "./support/grpc-web-client.js";
 import { type ObservedProxy, sample, scrape, startObservedProxy } from "./support/ops-admin.js";
+import { openWebSocketCall } from "./support/websocket-call.js";
 
 const SERVICE = "helloworld.Greeter";
 const SAY_HELLO = `/${SERVICE}/SayHello`;
@@ -55,7 +56,7 @@ describe("/metrics", () => {
     const metrics = await scrape(proxy.adminUrl);
     const get = (name: string, labels: Record<string, string>) =>
       metrics.get(sample(`grpc_web_bridge_${name}`, labels));
-    const binary = { service: SERVICE, method: "SayHello", mode: "binary" };
+    const binary = { service: SERVICE, method: "SayHello", mode: "binary", transport: "http" };
     const text = { ...binary, mode: "text" };
     const streamBinary = { ...binary, method: "SayHelloStreamReply" };
 
@@ -93,6 +94,28 @@ describe("/metrics", () => {
     assert.equal(get("upstream_sessions", { upstream, state: "connected" }), 1);
     assert.ok(metrics.has("process_cpu_user_seconds_total"), "process metrics");
     assert.ok(metrics.has("nodejs_eventloop_lag_seconds"), "Node.js metrics");
+  });
+
+  test('a call over WebSocket is counted with transport="websocket", apart from HTTP calls', async () => {
+    const call = await openWebSocketCall(`${proxy.url}/${SERVICE}/SayHelloBidiStream`);
+    call.sendMetadata({ "content-type": "application/grpc-web+proto", "x-grpc-web": "1" });
+    call.sendMessage(hello);
+    call.sendMessage(hello);
+    call.finish();
+    const result = await call.result;
+    assert.equal(result.trailers?.["grpc-status"], "0");
+    assert.equal(result.messages.length, 2);
+
+    const metrics = await scrape(proxy.adminUrl);
+    const get = (name: string, labels: Record<string, string>) =>
+      metrics.get(sample(`grpc_web_bridge_${name}`, labels));
+    const bidi = { service: SERVICE, method: "SayHelloBidiStream", mode: "binary" };
+    const websocket = { ...bidi, transport: "websocket" };
+    assert.equal(get("calls_finished_total", { ...websocket, code: "OK" }), 1);
+    assert.equal(get("calls_finished_total", { ...bidi, transport: "http", code: "OK" }), undefined);
+    assert.equal(get("request_bytes_total", websocket), 2 * helloFrameBytes);
+    assert.equal(get("response_messages_total", websocket), 2);
+    assert.equal(get("call_duration_seconds_count", websocket), 1);
   });
 
   test("active calls and upstream streams while a stream is in flight", async () => {

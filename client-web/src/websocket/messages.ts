@@ -15,12 +15,16 @@ export function headerLines(headers: Headers): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(lines);
 }
 
-/** A data message holding one uncompressed frame of `payload`: the control byte, then the frame. */
-export function dataMessage(payload: Uint8Array): Uint8Array<ArrayBuffer> {
-  const message = new Uint8Array(6 + payload.length);
+/** A data message holding one frame, given as its parts (`frameParts`): the control byte, then the frame. */
+export function dataMessage(frame: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 1;
+  for (const part of frame) length += part.length;
+  const message = new Uint8Array(length);
   message[0] = dataByte;
-  // message[1], the frame's flags, stays 0: not compressed.
-  new DataView(message.buffer).setUint32(2, payload.length);
-  message.set(payload, 6);
+  let offset = 1;
+  for (const part of frame) {
+    message.set(part, offset);
+    offset += part.length;
+  }
   return message;
 }

@@ -6,12 +6,13 @@ export type SeriesLabels = {
   readonly service: string;
   readonly method: string;
   readonly mode: "binary" | "text";
+  readonly transport: "http" | "websocket";
 };
 
 const CODE_COUNT = Object.keys(Code).length;
 
 /**
- * The counts of one method in one mode, taken when its calls end. A call bumps plain numbers — a
+ * The counts of one method in one mode over one transport, taken when its calls end. A call bumps plain numbers — a
  * prom-client `inc` hashes its labels every time — which the registry copies at
  * scrape time. The two histograms are prom-client children, resolved once.
  */

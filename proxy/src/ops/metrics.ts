@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { CallOutcome, LimitName } from "../call/outcome.js";
 import { Code, codeName } from "../protocol/status.js";
 import type { Upstream } from "../upstream/upstream.js";
-import { CallSeries } from "./call-series.js";
+import { CallSeries, type SeriesLabels } from "./call-series.js";
 
 /** Why the proxy answered a request itself instead of calling the backend. */
 export const REJECT_REASONS = [
@@ -29,7 +29,7 @@ export interface MetricSources {
 }
 
 const PREFIX = "grpc_web_bridge_";
-const SERIES_LABELS = ["service", "method", "mode"];
+const SERIES_LABELS = ["service", "method", "mode", "transport"];
 /** A browser may name any method; past this many, new ones share one series so memory stays bounded. */
 const MAX_METHOD_SERIES = 500;
 /** Longest service or method name with a series of its own: a browser chooses a path's length (up to 64 KiB). */
@@ -43,16 +43,28 @@ const DURATION_BUCKETS = [
 ];
 const FIRST_BYTE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-type SeriesPair = readonly [binary: CallSeries, text: CallSeries];
+/**
+ * How a call reached the proxy, as its series' `mode` and `transport` labels: gRPC-Web binary or text
+ * over HTTP (either version), or over a WebSocket, which carries binary only.
+ */
+const FORMS = {
+  binary: { mode: "binary", transport: "http" },
+  text: { mode: "text", transport: "http" },
+  websocket: { mode: "binary", transport: "websocket" },
+} as const satisfies Record<string, Pick<SeriesLabels, "mode" | "transport">>;
+export type CallForm = keyof typeof FORMS;
+
+/** A method's series, one per form. */
+type MethodSeries = Readonly<Record<CallForm, CallSeries>>;
 type Sample = readonly [labels: Readonly<Record<string, string>>, value: number];
 
 /** The proxy's Prometheus metrics, in a registry of its own, plus the process metrics when asked for. */
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly #series = new Map<string, SeriesPair>();
+  readonly #series = new Map<string, MethodSeries>();
   /** The series shared by the methods without one of their own. */
-  #other: SeriesPair | undefined;
-  #notForwarded: SeriesPair | undefined;
+  #other: MethodSeries | undefined;
+  #notForwarded: MethodSeries | undefined;
   readonly #rejected = new Map<RejectReason, number>(REJECT_REASONS.map((reason) => [reason, 0]));
   readonly #limits = new Map<LimitName, number>();
   readonly #reloads = new Map<ReloadResult, number>([
@@ -192,13 +204,13 @@ export class ProxyMetrics {
    * gets a series of its own, so browsers cannot make series up: calls the proxy answered itself share
    * one, and calls to methods without a series (unanswered, unknown, past the caps) share another.
    */
-  seriesOf(path: string, text: boolean, outcome: CallOutcome): CallSeries {
-    let pair: SeriesPair;
+  seriesOf(path: string, form: CallForm, outcome: CallOutcome): CallSeries {
+    let series: MethodSeries;
     if (!outcome.forwarded) {
-      this.#notForwarded ??= this.#pair(NOT_FORWARDED, NOT_FORWARDED);
-      pair = this.#notForwarded;
-    } else pair = this.#series.get(path) ?? (answeredMethod(outcome) ? this.#add(path) : this.#shared());
-    return pair[text ? 1 : 0];
+      this.#notForwarded ??= this.#method(NOT_FORWARDED, NOT_FORWARDED);
+      series = this.#notForwarded;
+    } else series = this.#series.get(path) ?? (answeredMethod(outcome) ? this.#add(path) : this.#shared());
+    return series[form];
   }
 
   rejected(reason: RejectReason): void {
@@ -213,7 +225,7 @@ export class ProxyMetrics {
     this.#reloads.set(result, (this.#reloads.get(result) ?? 0) + 1);
   }
 
-  #add(path: string): SeriesPair {
+  #add(path: string): MethodSeries {
     const slash = path.indexOf("/", 1);
     const service = path.slice(1, slash);
     const method = path.slice(slash + 1);
@@ -223,28 +235,27 @@ export class ProxyMetrics {
       method.length > MAX_LABEL_CHARS
     )
       return this.#shared();
-    const pair = this.#pair(service, method);
-    this.#series.set(path, pair);
-    return pair;
+    const series = this.#method(service, method);
+    this.#series.set(path, series);
+    return series;
   }
 
-  #shared(): SeriesPair {
-    this.#other ??= this.#pair(OTHER, OTHER);
+  #shared(): MethodSeries {
+    this.#other ??= this.#method(OTHER, OTHER);
     return this.#other;
   }
 
-  #pair(service: string, method: string): SeriesPair {
-    return [
-      new CallSeries({ service, method, mode: "binary" }, this.#duration, this.#firstByte),
-      new CallSeries({ service, method, mode: "text" }, this.#duration, this.#firstByte),
-    ];
+  #method(service: string, method: string): MethodSeries {
+    const of = (form: CallForm) =>
+      new CallSeries({ service, method, ...FORMS[form] }, this.#duration, this.#firstByte);
+    return { binary: of("binary"), text: of("text"), websocket: of("websocket") };
   }
 
-  /** Series that have seen a call: a mode never used adds nothing to a scrape. */
+  /** Series that have seen a call: a form never used adds nothing to a scrape. */
   *#used(): Iterable<CallSeries> {
-    const shared = [this.#other, this.#notForwarded].filter((pair) => pair !== undefined);
-    for (const pair of [...this.#series.values(), ...shared])
-      for (const series of pair) if (series.ended > 0) yield series;
+    const shared = [this.#other, this.#notForwarded].filter((series) => series !== undefined);
+    for (const method of [...this.#series.values(), ...shared])
+      for (const series of Object.values(method)) if (series.ended > 0) yield series;
   }
 }
 

@@ -5,7 +5,7 @@ import type { GrpcError } from "../protocol/status.js";
 import type { CallSpan, CallTracer, CallTransport } from "../tracing/tracer.js";
 import { type LoggedCall, logCall } from "./access-log.js";
 import type { InFlightCalls } from "./in-flight.js";
-import type { ProxyMetrics, RejectReason } from "./metrics.js";
+import type { CallForm, ProxyMetrics, RejectReason } from "./metrics.js";
 
 /** Where tracked calls are counted and kept while in flight. */
 export interface CallTracking {
@@ -36,7 +36,7 @@ export class TrackedCall implements LoggedCall, CallObserver {
   readonly span: CallSpan | undefined;
   readonly #tracking: CallTracking;
   readonly #request: FastifyRequest;
-  readonly #text: boolean;
+  readonly #form: CallForm;
   #call: BridgedCall | undefined;
 
   constructor(tracking: CallTracking, request: FastifyRequest, info: CallInfo) {
@@ -45,7 +45,7 @@ export class TrackedCall implements LoggedCall, CallObserver {
     this.upstream = info.upstream;
     this.#tracking = tracking;
     this.#request = request;
-    this.#text = info.text;
+    this.#form = info.transport === "websocket" ? "websocket" : info.text ? "text" : "binary";
     this.span = tracking.tracer?.startCall({
       path: info.path,
       headers: request.headers,
@@ -67,7 +67,7 @@ export class TrackedCall implements LoggedCall, CallObserver {
 
   callEnded(outcome: CallOutcome): void {
     this.#tracking.calls.delete(this);
-    this.#tracking.metrics.seriesOf(this.path, this.#text, outcome).finish(outcome, this.startedAt);
+    this.#tracking.metrics.seriesOf(this.path, this.#form, outcome).finish(outcome, this.startedAt);
     record(this.#tracking.metrics, this.#request, this, outcome);
   }
 }
