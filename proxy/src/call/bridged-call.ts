@@ -401,14 +401,27 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     const first = this.#tracker.endOfFirstFrame;
-    this.#pass(Buffer.concat([...this.#partial, chunk.subarray(0, first)]));
+    const parts = this.#partial;
+    parts.push(chunk.subarray(0, first));
     this.#partial = [];
+    const browser = this.#browser;
+    if (browser.writeParts) {
+      for (const part of parts) this.#bytesOut += part.length;
+      this.#wrote(browser.writeParts(parts));
+    } else {
+      this.#pass(Buffer.concat(parts));
+    }
     if (end > first) this.#pass(chunk.subarray(first, end));
   }
 
   #pass(bytes: Buffer): void {
     this.#bytesOut += bytes.length;
-    if (!this.#browser.write(bytes) && !this.#paused) {
+    this.#wrote(this.#browser.write(bytes));
+  }
+
+  /** After a write: the backend's stream waits while the browser is not keeping up. */
+  #wrote(keepingUp: boolean): void {
+    if (!keepingUp && !this.#paused) {
       this.#paused = true;
       this.#upstream.pause();
     }

@@ -84,6 +84,16 @@ export class WebResponse implements BrowserSide {
     return this.#compressible ? this.#compressible.write(chunk, wire) : res.write(wire);
   }
 
+  writeParts(parts: readonly Buffer[]): boolean {
+    // Text mode base64-pads each write, and compression decides from a first message header that the first
+    // part may cut: both get the message joined, as before.
+    if (this.#text || this.#compressible) return this.write(Buffer.concat(parts));
+    // Corked by the first write: the parts leave in one writev, as the joined message would.
+    let keepingUp = true;
+    for (const part of parts) keepingUp = this.write(part);
+    return keepingUp;
+  }
+
   finish(trailers: Metadata): void {
     const frame = encodeTrailerFrame(trailers);
     const wire = this.#text ? frame.toString("base64") : frame;
