@@ -1,9 +1,9 @@
 // Reloading the configuration of a running CLI, over real sockets: SIGHUP (and, with --watch-config, a changed file)
 // brings new routes, upstreams and tokens to new calls, while a call in flight finishes where it started; a broken
-// file changes nothing and is logged with its line and column; /metrics counts reloads, /readyz shows the version;
-// with --workers, every worker reloads.
+// file changes nothing and is logged with its line and column; /metrics counts reloads, /readyz shows the version.
+// With --workers, and a SIGHUP while the CLI starts: reload-workers.test.ts.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -15,54 +15,9 @@ import { startConnectNodeBackend } from "./support/connect-node-backend.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { ObservationLog } from "./support/observations.js";
-import { OtlpReceiver } from "./support/otlp-receiver.js";
+import { call, configText, logged, reloaded, reloads, SAY_HELLO, version } from "./support/reload-cli.js";
 
-const SAY_HELLO = "/helloworld.Greeter/SayHello";
 const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
-
-/** A config file whose `greeter` upstream is `address`, and the routes given. */
-const configText = (address: string, routes: readonly string[]) =>
-  [
-    // A setting of the Node server's, not the plugin's, which a reload keeps as it started.
-    "headersTimeout: 10s",
-    "upstreams:",
-    "  greeter:",
-    `    addresses: [${address}]`,
-    "routes:",
-    ...routes.map((match) => `  - { match: ${match}, upstream: greeter }`),
-    "",
-  ].join("\n");
-
-async function reloads(cli: RunningCli): Promise<{ ok: number; failed: number }> {
-  const text = await (await fetch(`${cli.adminUrl}/metrics`)).text();
-  const count = (result: string) =>
-    Number(
-      new RegExp(`^grpc_web_bridge_config_reloads_total\\{result="${result}"\\} (\\d+)$`, "m").exec(
-        text,
-      )?.[1],
-    );
-  return { ok: count("ok"), failed: count("failed") };
-}
-
-async function version(cli: RunningCli): Promise<string> {
-  const report = (await (await fetch(`${cli.adminUrl}/readyz`)).json()) as { configVersion?: string };
-  assert.match(report.configVersion ?? "", /^[0-9a-f]{12}$/);
-  return report.configVersion as string;
-}
-
-/** Waits until /metrics has counted `ok` good and `failed` rejected reloads. */
-const reloaded = (cli: RunningCli, ok: number, failed = 0) =>
-  waitFor(async () => {
-    const counted = await reloads(cli);
-    return counted.ok === ok && counted.failed === failed ? true : undefined;
-  }, 30_000);
-
-/** Waits for a log line matching `pattern`: the CLI writes its log in batches, up to a second late. */
-const logged = (cli: RunningCli, pattern: RegExp) =>
-  waitFor(() => (pattern.test(cli.log()) ? true : undefined), 10_000);
-
-const call = (cli: RunningCli, path: string, headers: Record<string, string> = {}) =>
-  grpcWebCall(cli.url, path, { message: helloRequest("reload"), headers });
 
 describe("reload on SIGHUP", () => {
   let dir: string;
@@ -242,87 +197,6 @@ describe("a reload that moves a route to another upstream", () => {
   });
 });
 
-describe("SIGHUP while the CLI starts", () => {
-  test("is held, not the end of the process, and reloads once the proxy serves", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bridge-early-"));
-    const file = join(dir, "bridge.yaml");
-    const backend = await startBackend("connect-node");
-    // Traces on: the CLI loads the OpenTelemetry SDK between catching SIGHUP and listening, which leaves the
-    // signal below a wide window to land in.
-    const receiver = new OtlpReceiver();
-    const traces = await receiver.start();
-    try {
-      await writeFile(file, configText(backend.url, ["helloworld.*"]));
-      let hungUp: Promise<void> = Promise.resolve();
-      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: traces, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" };
-      const cli = await startCli(["--config", file], env, (child) => {
-        hungUp = hangUpOnceCaught(child.pid as number).then(() => void child.kill("SIGHUP"));
-      });
-      try {
-        await hungUp;
-        await reloaded(cli, 1);
-        await logged(cli, /SIGHUP while starting: configuration unchanged/);
-        assert.equal(cli.child.exitCode, null);
-        assert.equal((await call(cli, SAY_HELLO)).grpcStatus, Code.OK);
-      } finally {
-        cli.child.kill("SIGKILL");
-        await cli.exited;
-      }
-    } finally {
-      await Promise.all([backend.close(), receiver.close()]);
-    }
-  });
-});
-
-describe("SIGHUP while --workers start", () => {
-  test("reaches each worker once it listens, and stops none", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bridge-early-workers-"));
-    const file = join(dir, "bridge.yaml");
-    const backend = await startBackend("connect-node");
-    try {
-      await writeFile(file, configText(backend.url, ["helloworld.*"]));
-      let hungUp: Promise<void> = Promise.resolve();
-      // The primary forks its workers as soon as it catches SIGHUP: they are still loading when it comes.
-      const cli = await startCli(
-        ["--config", file, "--workers", "2", "--log-format", "json"],
-        {},
-        (child) => {
-          hungUp = hangUpOnceCaught(child.pid as number).then(() => void child.kill("SIGHUP"));
-        },
-      );
-      try {
-        await hungUp;
-        const reloadedPids = await waitFor(() => {
-          // Between its two ports a worker may still be starting: it holds the signal until it serves.
-          const pids = pidsLogging(cli, /^SIGHUP( while starting)?: configuration unchanged/);
-          return pids.size === 2 ? pids : undefined;
-        }, 60_000);
-        assert.equal(reloadedPids.has(cli.child.pid), false);
-        assert.equal(cli.child.exitCode, null);
-        assert.doesNotMatch(cli.log(), /exited/);
-        assert.equal((await call(cli, SAY_HELLO)).grpcStatus, Code.OK);
-      } finally {
-        cli.child.kill("SIGTERM");
-        assert.equal(await cli.exited, 0);
-      }
-    } finally {
-      await backend.close();
-    }
-  });
-});
-
-/**
- * Resolves as soon as the process catches SIGHUP (signal 1: the lowest bit of SigCgt in /proc/PID/status): the
- * earliest a SIGHUP cannot end it, which the CLI reaches well before it listens.
- */
-async function hangUpOnceCaught(pid: number): Promise<void> {
-  await waitFor(async () => {
-    const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? "0";
-    return (BigInt(`0x${caught}`) & 1n) === 1n ? true : undefined;
-  }, 60_000);
-}
-
 describe("--watch-config", () => {
   test("a token removed from the tokens file is refused on the next call, without a signal", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bridge-watch-"));
@@ -350,50 +224,3 @@ describe("--watch-config", () => {
     }
   });
 });
-
-describe("reload with --workers", () => {
-  test("SIGHUP to the primary reloads every worker", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bridge-workers-"));
-    const file = join(dir, "bridge.yaml");
-    const backend = await startBackend("connect-node");
-    try {
-      await writeFile(file, configText(backend.url, ["grpc.health.v1.Health"]));
-      const cli = await startCli(["--config", file, "--workers", "2", "--log-format", "json"]);
-      try {
-        const workerPids = () => pidsLogging(cli, /^Server listening/);
-        await waitFor(() => (workerPids().size >= 2 ? true : undefined), 60_000);
-        await writeFile(file, configText(backend.url, ["helloworld.*"]));
-        cli.child.kill("SIGHUP");
-        const reloadedPids = await waitFor(() => {
-          const pids = pidsLogging(cli, /^SIGHUP: configuration reloaded/);
-          return pids.size === 2 ? pids : undefined;
-        }, 30_000);
-        assert.deepEqual(reloadedPids, workerPids());
-        await logged(cli, /SIGHUP: passing it to every worker/);
-        // Each call on a connection of its own, so that both workers serve some.
-        for (let i = 0; i < 4; i++) assert.equal((await call(cli, SAY_HELLO)).grpcStatus, Code.OK);
-      } finally {
-        cli.child.kill("SIGTERM");
-        assert.equal(await cli.exited, 0);
-      }
-    } finally {
-      await backend.close();
-    }
-  });
-});
-
-/** The processes (the primary, workers) that logged a line whose message matches `pattern`. */
-function pidsLogging(cli: RunningCli, pattern: RegExp): Set<unknown> {
-  return new Set(
-    lineObjects(cli.log())
-      .filter((line) => pattern.test(String(line.msg)))
-      .map((line) => line.pid),
-  );
-}
-
-function lineObjects(log: string): Record<string, unknown>[] {
-  return log
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}

@@ -88,6 +88,11 @@ describe("route table", () => {
       assert.equal(routes.lookup("/other.Service/Method"), undefined);
     }
   });
+
+  test("a path too long to remember still gets its answer, every time", () => {
+    const long = `/helloworld.${"G".repeat(5_000)}/SayHello`;
+    for (let i = 0; i < 2; i++) assert.equal(routes.lookup(long), "package");
+  });
 });
 
 describe("routing options", () => {

@@ -98,6 +98,7 @@ describe("serving flags", () => {
       ],
       [["--tls-cert", tokens], /^--tls-cert: --tls-cert and --tls-key go together/],
       [["--upstream-key", tokens], /^--upstream-key: --upstream-cert and --upstream-key go together/],
+      [["--tls-legacy-clients"], /^--tls-legacy-clients: needs --tls-cert/],
       [["--auth-jwt-issuer", "idp"], /^--auth-jwt-issuer: needs --auth-jwt-key/],
       [
         ["--auth-jwt-key", tokens],

@@ -133,6 +133,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliPa
     const lone = chosen.has(a) === chosen.has(b) ? undefined : chosen.has(a) ? a : b;
     if (lone) bad(lone, `${nameOf(a, lone)} and ${nameOf(b, lone)} go together`);
   }
+  if (value("tlsLegacyClients") === true && !chosen.has("tlsCert")) {
+    bad(
+      "tlsLegacyClients",
+      `needs ${nameOf("tlsCert", "tlsLegacyClients")}: it loosens TLS, and there is none`,
+    );
+  }
   const interceptor = bearerInterceptor(value, bad, nameOf);
 
   const routing = routingOf(chosen, file, fileProblems, bad);

@@ -32,8 +32,12 @@ export function parseRouteMatch(text: string): RouteMatch | string {
   return `expected ${MATCH_FORMS}, got "${text}"`;
 }
 
-/** Paths remembered per table; past this, lookups still work but are not cached (paths come from browsers). */
+/**
+ * Paths come from browsers, so the cache is bounded in count and in each path's length (real method paths are
+ * short; a hostile one may be 16 KB): at most about 2.5 MB. Past either bound, lookups still work, uncached.
+ */
 const MAX_CACHED_PATHS = 10_000;
+const MAX_CACHED_PATH_LENGTH = 256;
 
 /**
  * Which target serves a call, by its path: the route for its method, else for its service, else the
@@ -65,7 +69,8 @@ export class RouteTable<T> {
     const cached = this.#cache.get(path);
     if (cached !== undefined || this.#cache.has(path)) return cached;
     const target = this.#find(path);
-    if (this.#cache.size < MAX_CACHED_PATHS) this.#cache.set(path, target);
+    if (this.#cache.size < MAX_CACHED_PATHS && path.length <= MAX_CACHED_PATH_LENGTH)
+      this.#cache.set(path, target);
     return target;
   }
 
