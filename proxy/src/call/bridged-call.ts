@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { Base64Decoder } from "../protocol/base64.js";
 import { upstreamContentType, type WebContentType } from "../protocol/content-type.js";
 import { FrameBoundaryTracker, RequestBodyReader } from "../protocol/frame.js";
@@ -42,6 +42,8 @@ const MESSAGE_CUT_OFF = new GrpcError(
   Code.INTERNAL,
   "the backend ended its response in the middle of a message: the part of it was dropped",
 );
+/** A request body in several chunks smaller than this is joined: one write to the session costs less than such a copy. */
+const JOINED_BODY_BYTES = 64 * 1024;
 /** A stream the backend never saw is sent once more, never twice. */
 const MAX_ATTEMPTS = 2;
 
@@ -156,8 +158,9 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   #deadline: number | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
-  /** The whole request body, once read. */
-  #body: Buffer | undefined;
+  /** The whole request body, once read: the chunks it came in. */
+  #body: readonly Buffer[] | undefined;
+  #bodyBytes = 0;
   /** Streams opened to the backend for this call. */
   #attempts = 0;
   #respondedAt: number | undefined;
@@ -272,12 +275,13 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.end({ kind: "error", error, cause: MALFORMED });
       return;
     }
-    const body = this.#reader.end();
+    const body = this.#reader.endParts();
     if (body instanceof GrpcError) {
       this.end({ kind: "error", error: body, cause: requestBodyCause(body) });
       return;
     }
     this.#body = body;
+    for (const part of body) this.#bodyBytes += part.length;
     if (!this.#interception) this.#send();
   }
 
@@ -321,7 +325,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     });
     this.#state = "upstream";
     try {
-      this.#upstream.send(outgoing, this.#streamed ? undefined : (this.#body as Buffer), this);
+      this.#sendBody(outgoing);
     } catch (error) {
       // An upstream with no address says so; node:http2 checks header names and values before sending.
       this.end(
@@ -338,6 +342,28 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     this.#attempts++;
     this.#streamed?.opened();
     this.#request.span?.sentTo(this.#upstream.address as URL);
+  }
+
+  /**
+   * A body read whole goes in one `send`, or, when it is large and came in several chunks, as those chunks on
+   * an open request: joining them would copy the message once more.
+   */
+  #sendBody(headers: OutgoingHttpHeaders): void {
+    const upstream = this.#upstream;
+    const body = this.#body;
+    if (this.#streamed || body === undefined) {
+      upstream.send(headers, undefined, this);
+      return;
+    }
+    if (body.length <= 1 || this.#bodyBytes < JOINED_BODY_BYTES) {
+      // An empty body (zero frames) is sent as such.
+      const whole = body.length <= 1 ? (body[0] ?? Buffer.alloc(0)) : Buffer.concat(body, this.#bodyBytes);
+      upstream.send(headers, whole, this);
+      return;
+    }
+    upstream.send(headers, undefined, this);
+    for (const part of body) upstream.write(part);
+    upstream.endRequest();
   }
 
   // ---- backend → proxy → browser
@@ -401,14 +427,27 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     const first = this.#tracker.endOfFirstFrame;
-    this.#pass(Buffer.concat([...this.#partial, chunk.subarray(0, first)]));
+    const parts = this.#partial;
+    parts.push(chunk.subarray(0, first));
     this.#partial = [];
+    const browser = this.#browser;
+    if (browser.writeParts) {
+      for (const part of parts) this.#bytesOut += part.length;
+      this.#wrote(browser.writeParts(parts));
+    } else {
+      this.#pass(Buffer.concat(parts));
+    }
     if (end > first) this.#pass(chunk.subarray(first, end));
   }
 
   #pass(bytes: Buffer): void {
     this.#bytesOut += bytes.length;
-    if (!this.#browser.write(bytes) && !this.#paused) {
+    this.#wrote(this.#browser.write(bytes));
+  }
+
+  /** After a write: the backend's stream waits while the browser is not keeping up. */
+  #wrote(keepingUp: boolean): void {
+    if (!keepingUp && !this.#paused) {
       this.#paused = true;
       this.#upstream.pause();
     }
@@ -534,7 +573,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   /** `message`: the proxy's own, or the backend's status in the headers it came in. */
   #report(code: number, cause: CallCause, message?: string | IncomingHttpHeaders): void {
     const forwarded = this.#attempts > 0;
-    const bytesIn = forwarded ? (this.#streamed?.bytes ?? this.#body?.length ?? 0) : 0;
+    const bytesIn = forwarded ? (this.#streamed?.bytes ?? this.#bodyBytes) : 0;
     const { span, observer } = this.#request;
     span?.end({
       code,

@@ -21,6 +21,12 @@ export interface BrowserSide {
   sendHeaders(metadata: Metadata): void;
   /** Whole response frames; false when the browser is not keeping up (wait for `browserDrained`). */
   write(chunk: Buffer): boolean;
+  /**
+   * One message that arrived in parts, as `write` would take it joined. A side that can send the parts as they
+   * are has this, so a large message held back until whole is not copied into one buffer; the call joins the
+   * parts for a side without it.
+   */
+  writeParts?(parts: readonly Buffer[]): boolean;
   /** Ends the response with the trailers, after the messages. */
   finish(trailers: Metadata): void;
   /**

@@ -1,6 +1,6 @@
-import type { FastifyRequest } from "fastify";
 import { type CallOutcome, describeCause } from "../call/outcome.js";
 import { codeName } from "../protocol/status.js";
+import type { ServedRequest } from "./served-request.js";
 
 /** A call as its access-log line names it. */
 export interface LoggedCall {
@@ -20,7 +20,7 @@ export interface LoggedCall {
  * logs. The request id is logged as `reqId` when Fastify's request id is it
  * (`buildServer` makes it so), else as `requestId` too.
  */
-export function logCall(request: FastifyRequest, call: LoggedCall, result: CallOutcome): void {
+export function logCall(request: ServedRequest, call: LoggedCall, result: CallOutcome): void {
   request.log.info(
     {
       requestId: call.requestId === request.id ? undefined : call.requestId,

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from "fastify";
 import { describeCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
 import type { CallTracer } from "../tracing/tracer.js";
@@ -12,6 +11,7 @@ import {
 } from "./health.js";
 import { InFlightCalls } from "./in-flight.js";
 import { ProxyMetrics } from "./metrics.js";
+import type { ServedRequest } from "./served-request.js";
 import { type CallInfo, type CallTracking, record, TrackedCall, transportOf } from "./tracked-call.js";
 
 /** A plugin's part in a reload: it checks and builds what new options serve, then switches to it or drops it. */
@@ -108,12 +108,12 @@ export class ProxyOps implements CallTracking {
   }
 
   /** A call about to be bridged. */
-  track(request: FastifyRequest, info: CallInfo): TrackedCall {
+  track(request: ServedRequest, info: CallInfo): TrackedCall {
     return new TrackedCall(this, request, info);
   }
 
   /** Counts, logs and traces a call the proxy refused before it began. */
-  refused(request: FastifyRequest, requestId: string, path: string, { error, cause }: Refusal): void {
+  refused(request: ServedRequest, requestId: string, path: string, { error, cause }: Refusal): void {
     const call = { requestId, path, upstream: undefined, startedAt: performance.now() };
     this.tracer
       ?.startCall({ path, headers: request.headers, transport: transportOf(request), upstream: undefined })

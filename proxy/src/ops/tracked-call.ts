@@ -1,4 +1,3 @@
-import type { FastifyRequest } from "fastify";
 import type { BridgedCall, CallObserver } from "../call/bridged-call.js";
 import type { CallOutcome } from "../call/outcome.js";
 import type { GrpcError } from "../protocol/status.js";
@@ -6,6 +5,7 @@ import type { CallSpan, CallTracer, CallTransport } from "../tracing/tracer.js";
 import { type LoggedCall, logCall } from "./access-log.js";
 import type { InFlightCalls } from "./in-flight.js";
 import type { CallForm, ProxyMetrics, RejectReason } from "./metrics.js";
+import type { ServedRequest } from "./served-request.js";
 
 /** Where tracked calls are counted and kept while in flight. */
 export interface CallTracking {
@@ -35,11 +35,11 @@ export class TrackedCall implements LoggedCall, CallObserver {
   /** The call's trace span, for the call to carry; undefined while traces are off. */
   readonly span: CallSpan | undefined;
   readonly #tracking: CallTracking;
-  readonly #request: FastifyRequest;
+  readonly #request: ServedRequest;
   readonly #form: CallForm;
   #call: BridgedCall | undefined;
 
-  constructor(tracking: CallTracking, request: FastifyRequest, info: CallInfo) {
+  constructor(tracking: CallTracking, request: ServedRequest, info: CallInfo) {
     this.requestId = info.requestId;
     this.path = info.path;
     this.upstream = info.upstream;
@@ -73,14 +73,14 @@ export class TrackedCall implements LoggedCall, CallObserver {
 }
 
 /** How a request over HTTP reached the proxy. */
-export function transportOf(request: FastifyRequest): CallTransport {
+export function transportOf(request: ServedRequest): CallTransport {
   return request.raw.httpVersionMajor === 2 ? "h2" : "http/1.1";
 }
 
 /** Counts a call the proxy answered itself, and logs every call: the one place an outcome is recorded. */
 export function record(
   metrics: ProxyMetrics,
-  request: FastifyRequest,
+  request: ServedRequest,
   call: LoggedCall,
   outcome: CallOutcome,
 ): void {

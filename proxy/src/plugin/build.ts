@@ -12,9 +12,10 @@ import {
   applyConnectionLimits,
   type ConnectionLimitOptions,
 } from "./connection-limits.js";
+import { type DirectCall, serveBelowRouter } from "./direct.js";
 import { type DownstreamTlsOptions, reloadOnChange, secureContextOptions } from "./downstream-tls.js";
 import { type GrpcWebProxyOptions, PLUGIN_CODE_OPTIONS } from "./options.js";
-import { grpcWebProxy } from "./plugin.js";
+import { serveProxy } from "./plugin.js";
 
 export interface ServerOptions extends GrpcWebProxyOptions, ConnectionLimitOptions {
   /** Fastify's logger option: true, false, or pino options. Default true (info level). */
@@ -67,7 +68,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const stop = reloadOnChange(app.server as never, tls, app.log);
     app.addHook("onClose", async () => stop());
   }
-  await app.register(grpcWebProxy, pluginOptions(options));
+  let direct: DirectCall | undefined;
+  await app.register(async (scope: FastifyInstance, plugin: GrpcWebProxyOptions) => {
+    direct = await serveProxy(scope, plugin);
+  }, pluginOptions(options));
+  serveBelowRouter(app, direct as DirectCall);
   return app;
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { FastifyBaseLogger, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger } from "fastify";
 import type { CallCause, Refusal } from "../call/outcome.js";
+import type { ServedRequest } from "../ops/served-request.js";
 import { isForwardedMetadataName } from "../protocol/metadata.js";
 import { Code, GrpcError } from "../protocol/status.js";
 
@@ -77,7 +78,7 @@ export class RequestMetadata {
  * call's request headers, the request's own unless the call has others (a WebSocket call's come from its first message).
  */
 export type InterceptorChain = (
-  request: FastifyRequest,
+  request: ServedRequest,
   method: string,
   headers?: IncomingHttpHeaders,
 ) => Promise<Refusal | undefined>;

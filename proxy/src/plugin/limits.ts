@@ -168,7 +168,8 @@ export class CallAdmission {
     }
     this.#active++;
     this.#perConnection.set(connection, onConnection + 1);
-    res.once("close", () => this.#release(connection));
+    // 'close' comes once: 'once' would wrap the listener in one more closure per call.
+    res.on("close", () => this.#release(connection));
     return undefined;
   }
 

@@ -7,10 +7,12 @@ import { UpstreamStream } from "../call/upstream-stream.js";
 import { WebResponse } from "../call/web-response.js";
 import { ProxyOps } from "../ops/ops.js";
 import { requestIdFor } from "../ops/request-id.js";
-import { parseWebContentType, responseContentType } from "../protocol/content-type.js";
+import type { ServedRequest } from "../ops/served-request.js";
+import { parseWebContentType, responseContentType, type WebContentType } from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { OriginVerdict } from "./cors.js";
+import { type DirectCall, DirectRequest } from "./direct.js";
 import { BodyBudget, CallAdmission } from "./limits.js";
 import type { GrpcWebProxyOptions } from "./options.js";
 import { defaultPublicHosts, PublicHosts } from "./public-hosts.js";
@@ -35,6 +37,17 @@ const LOGGED_VALUE_LIMIT = 256;
  * skip-override: its raw-body parser and error handler stay inside its own scope.
  */
 export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebProxyOptions): Promise<void> {
+  await serveProxy(fastify, options);
+}
+
+/**
+ * The plugin's work, returning what serves its gRPC-Web POSTs below Fastify's router, for a server that
+ * routes them there (`buildServer`): the calls are the same, without Fastify's per-request objects.
+ */
+export async function serveProxy(
+  fastify: FastifyInstance,
+  options: GrpcWebProxyOptions,
+): Promise<DirectCall> {
   const context = { log: fastify.log, resolveHost: options.resolveHost };
   let serving = await startServing(options, context);
   const admission = new CallAdmission(serving.admissionLimits);
@@ -87,7 +100,7 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
   });
 
   /** Answers a request that names two hosts (400) or a host the proxy does not answer to (421); true if it did. */
-  function refusedHost(request: FastifyRequest, res: ServerResponse, publicHosts: PublicHosts): boolean {
+  function refusedHost(request: ServedRequest, res: ServerResponse, publicHosts: PublicHosts): boolean {
     const req = request.raw;
     const host = hostOf(req);
     if (host === TWO_HOSTS) {
@@ -197,14 +210,36 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
 
   function call(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
+    serveCall(request, reply.raw, parseWebContentType(request.headers["content-type"]));
+  }
+
+  function direct(req: IncomingMessage, res: ServerResponse): boolean {
+    const contentType = parseWebContentType(req.headers["content-type"]);
+    // Any other request gets what Fastify's router gives it: its 404, its content-type checks, the call route.
+    if (!contentType || !VALID_PATH.test(pathOf(req.url ?? ""))) return false;
+    const request = new DirectRequest(req, fastify.log);
+    try {
+      serveCall(request, res, contentType);
+    } catch (error) {
+      // What Fastify's error handler does with a handler's exception: the process serves on.
+      request.log.error({ err: error }, "gRPC-Web request failed before it reached the proxy");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end();
+    }
+    return true;
+  }
+
+  function serveCall(
+    request: ServedRequest,
+    res: ServerResponse,
+    contentType: WebContentType | undefined,
+  ): void {
     const { raw: req } = request;
-    const res = reply.raw;
     // The settings the call keeps to its end, whatever a reload brings meanwhile.
     const current = serving;
     if (refusedHost(request, res, current.publicHosts ?? defaultHosts)) return;
     const secure = isSecure(req);
     const verdict = current.cors.check(req.headers, secure);
-    const contentType = parseWebContentType(req.headers["content-type"]);
     if (!contentType) {
       ops.metrics.rejected("content_type");
       unsupportedMediaType(req, res, verdict);
@@ -246,6 +281,8 @@ export async function grpcWebProxy(fastify: FastifyInstance, options: GrpcWebPro
     );
     tracked.run(call);
   }
+
+  return direct;
 }
 
 /** Why the proxy must answer a call itself, if it must. */
@@ -322,7 +359,7 @@ function unsupportedMediaType(req: IncomingMessage, res: ServerResponse, verdict
     );
 }
 
-function logRejectedOrigin(request: FastifyRequest, origin: string): void {
+function logRejectedOrigin(request: ServedRequest, origin: string): void {
   // A browser chooses its Origin's length: a line of the log must not be the attacker's to size.
   const shown = origin.slice(0, LOGGED_VALUE_LIMIT);
   request.log.warn(

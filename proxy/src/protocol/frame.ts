@@ -132,9 +132,18 @@ export class RequestBodyReader {
     return undefined;
   }
 
-  /** At end of body: the whole body (one Buffer; Buffer.concat only when it came in several chunks), or why it is bad.
-   *  An empty body (zero frames) is returned as is: the upstream decides what an absent message means. */
+  /** At end of body: the whole body as one Buffer (Buffer.concat only when it came in several chunks), or why it is bad. */
   end(): Buffer | GrpcError {
+    const parts = this.endParts();
+    if (parts instanceof GrpcError) return parts;
+    return parts.length <= 1 ? (parts[0] ?? EMPTY) : Buffer.concat(parts, this.received);
+  }
+
+  /**
+   * At end of body: the chunks the body came in, never copied (none for an empty body: zero frames, passed on as
+   * such, the upstream decides what an absent message means), or why it is bad.
+   */
+  endParts(): readonly Buffer[] | GrpcError {
     if (this.error !== undefined) return this.error;
     const needed = this.header.complete ? FRAME_HEADER_BYTES + this.header.length : FRAME_HEADER_BYTES;
     if (this.received > 0 && this.received < needed) {
@@ -145,8 +154,7 @@ export class RequestBodyReader {
         ),
       );
     }
-    if (this.chunks.length <= 1) return this.chunks[0] ?? EMPTY;
-    return Buffer.concat(this.chunks, this.received);
+    return this.chunks;
   }
 
   private fail(error: GrpcError): GrpcError {

@@ -152,7 +152,8 @@ export class UpstreamPool {
     const stream = pooled.session.request(headers, { endStream: false });
     pooled.active++;
     this.#byStream.set(stream, pooled);
-    stream.once("close", () => this.#release(pooled));
+    // 'close' comes once: 'once' would wrap the listener in one more closure per call.
+    stream.on("close", () => this.#release(pooled));
     return stream;
   }
 
