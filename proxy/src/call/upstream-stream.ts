@@ -55,11 +55,13 @@ export class UpstreamStream implements UpstreamSide {
     this.#stream = stream;
     this.#session = stream.session;
     stream[LISTENER] = listener;
+    // `on`, never `once`, though each of these comes once: a `once` costs every open call a wrapper
+    // function and its state, and the stream and its listeners go together.
     stream.on("response", onResponse);
     stream.on("data", onData);
-    stream.once("trailers", onTrailers);
-    stream.once("error", onError);
-    stream.once("close", onClose);
+    stream.on("trailers", onTrailers);
+    stream.on("error", onError);
+    stream.on("close", onClose);
     if (body !== undefined) {
       stream.end(body);
       return;
@@ -67,7 +69,7 @@ export class UpstreamStream implements UpstreamSide {
     stream.on("drain", onDrain);
     // A backend may end the call before the browser finished sending (bidi): the stream closes only
     // once both halves have, and every ending waits for 'close'.
-    stream.once("end", endRequest);
+    stream.on("end", endRequest);
   }
 
   write(chunk: Buffer): boolean {

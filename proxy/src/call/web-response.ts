@@ -53,11 +53,12 @@ export class WebResponse implements BrowserSide {
     const res = this.#res as Listened<ServerResponse>;
     req[LISTENER] = listener;
     res[LISTENER] = listener;
-    res.once("close", onClose);
+    // `on` for 'close' and 'end' too, which come once: a `once` would cost every open call a wrapper and its state.
+    res.on("close", onClose);
     // 'drain' follows only a write that returned false; the call ignores it unless it paused.
     res.on("drain", onDrain);
     req.on("data", onData);
-    req.once("end", onEnd);
+    req.on("end", onEnd);
     this.#compressible?.onDrain(() => listener.browserDrained());
   }
 

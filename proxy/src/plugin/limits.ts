@@ -168,7 +168,8 @@ export class CallAdmission {
     }
     this.#active++;
     this.#perConnection.set(connection, onConnection + 1);
-    res.once("close", () => this.#release(connection));
+    // `on`: 'close' comes once, and a `once` wrapper would cost every open call more memory.
+    res.on("close", () => this.#release(connection));
     return undefined;
   }
 

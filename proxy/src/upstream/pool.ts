@@ -152,7 +152,8 @@ export class UpstreamPool {
     const stream = pooled.session.request(headers, { endStream: false });
     pooled.active++;
     this.#byStream.set(stream, pooled);
-    stream.once("close", () => this.#release(pooled));
+    // `on`: 'close' comes once, and a `once` wrapper would cost every open stream more memory.
+    stream.on("close", () => this.#release(pooled));
     return stream;
   }
 
