@@ -53,7 +53,8 @@ function fail(problems: readonly string[]): never {
 async function serve(config: CliConfig): Promise<void> {
   // Before anything that waits: a SIGHUP while the proxy starts is held, not the end of the process.
   const reloadSignal = new ReloadSignal();
-  const ops = new ProxyOps();
+  // Process metrics cost memory and an event-loop monitor, for nobody when there is no /metrics to read them.
+  const ops = new ProxyOps({ processMetrics: config.admin !== undefined });
   const app = await buildServer({
     ...config.proxy,
     ops,

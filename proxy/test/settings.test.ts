@@ -209,9 +209,29 @@ describe("the library entry", () => {
     );
   });
 
-  test("while the CLI's arguments do load them (the check sees what it looks for)", () => {
+  test("nor jose nor ws, which only JWT keys and WebSocket calls load", () => {
+    const loaded = loadedBy("../src/index.ts");
+    assert.deepEqual(
+      loaded.filter((url) => /\/node_modules\/(jose|ws)\//.test(url)),
+      [],
+    );
+  });
+
+  test("the CLI's arguments load yaml and typebox only for a config file", () => {
     const loaded = loadedBy("../src/cli/arguments.ts");
-    for (const module of ["/node_modules/yaml/", "/node_modules/typebox/", "/src/settings/config-file.ts"]) {
+    assert.ok(
+      loaded.some((url) => url.includes("/src/settings/registry.ts")),
+      "the hook saw the arguments' imports",
+    );
+    assert.deepEqual(
+      loaded.filter((url) => /\/node_modules\/(yaml|typebox)\/|\/src\/settings\/config-file\.ts/.test(url)),
+      [],
+    );
+  });
+
+  test("while the config file's reader does load them (the check sees what it looks for)", () => {
+    const loaded = loadedBy("../src/settings/config-file.ts");
+    for (const module of ["/node_modules/yaml/", "/node_modules/typebox/"]) {
       assert.ok(
         loaded.some((url) => url.includes(module)),
         module,

@@ -1,15 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import {
-  type CryptoKey,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type JWTVerifyOptions,
-  jwtVerify,
-  type KeyObject,
-} from "jose";
+import type { CryptoKey, errors, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions, KeyObject } from "jose";
 import type { CallInterceptor } from "../plugin/interceptors.js";
 import { Code, GrpcError } from "../protocol/status.js";
+import { loadJose } from "./jose.js";
 
 /** How a bearer token is accepted: it is one of `tokens`, or a JWT that `jwt` verifies. */
 export interface BearerAuthOptions {
@@ -74,6 +67,7 @@ export function bearerAuth(options: BearerAuthOptions): CallInterceptor {
     const candidate = digest(token);
     return digests.some((d) => timingSafeEqual(d, candidate));
   };
+  const jose = jwt && loadJose();
   const verifyOptions: JWTVerifyOptions | undefined = jwt && {
     algorithms: ASYMMETRIC_ALGORITHMS,
     clockTolerance: jwt.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
@@ -87,12 +81,12 @@ export function bearerAuth(options: BearerAuthOptions): CallInterceptor {
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
     if (token === undefined) return new GrpcError(Code.UNAUTHENTICATED, TOKEN_REFUSALS.missing);
     if (known(token)) return undefined;
-    if (!jwt || !verifyOptions) return new GrpcError(Code.UNAUTHENTICATED, TOKEN_REFUSALS.invalid);
+    if (!jwt || !jose || !verifyOptions) return new GrpcError(Code.UNAUTHENTICATED, TOKEN_REFUSALS.invalid);
     try {
-      const { payload } = await jwtVerify(token, jwt.key, verifyOptions);
+      const { payload } = await jose.jwtVerify(token, jwt.key, verifyOptions);
       return issuedInTheFuture(payload, verifyOptions.clockTolerance as number);
     } catch (error) {
-      return new GrpcError(Code.UNAUTHENTICATED, refusalText(error), { cause: error });
+      return new GrpcError(Code.UNAUTHENTICATED, refusalText(error, jose.errors), { cause: error });
     }
   };
 }
@@ -105,9 +99,9 @@ function issuedInTheFuture({ iat }: JWTPayload, toleranceSeconds: number): GrpcE
   });
 }
 
-function refusalText(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return TOKEN_REFUSALS.expired;
-  if (error instanceof errors.JWTClaimValidationFailed) {
+function refusalText(error: unknown, { JWTExpired, JWTClaimValidationFailed }: typeof errors): string {
+  if (error instanceof JWTExpired) return TOKEN_REFUSALS.expired;
+  if (error instanceof JWTClaimValidationFailed) {
     if (error.claim === "nbf") return TOKEN_REFUSALS.notYetValid;
     if (error.claim === "exp" && error.reason === "missing") return TOKEN_REFUSALS.noExpiry;
     return TOKEN_REFUSALS.claims;

@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from "jose";
 import type { CallInterceptor } from "../plugin/interceptors.js";
 import { readFileFor } from "../settings/read-file.js";
 import { bearerAuth } from "./bearer.js";
+import { loadJose } from "./jose.js";
 
 /** The bearer check as the CLI and config file give it: files, as a Kubernetes Secret mounts them. */
 export interface BearerAuthFiles {
@@ -67,7 +68,7 @@ function readVerificationKey(file: string): KeyObject | JWTVerifyGetKey {
   try {
     if (!text.trimStart().startsWith("{")) return createPublicKey(text);
     const json = JSON.parse(text) as JWK | JSONWebKeySet;
-    if ("keys" in json) return createLocalJWKSet(json);
+    if ("keys" in json) return loadJose().createLocalJWKSet(json);
     return createPublicKey({ key: json as JsonWebKeyInput["key"], format: "jwk" });
   } catch (error) {
     throw new BearerFileError(

@@ -147,9 +147,10 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   readonly #request: CallRequest;
   readonly #browser: BrowserSide | StreamingBrowserSide;
   readonly #upstream: UpstreamSide;
-  /** Set when the browser side streams its request; the body reader is then unused. */
+  /** Set when the browser side streams its request; there is no body reader then. */
   readonly #streamed: StreamedRequest | undefined;
-  readonly #reader: RequestBodyReader;
+  /** Until the request body has ended: an open call holds no reader. */
+  #reader: RequestBodyReader | undefined;
   readonly #decoder: Base64Decoder | undefined;
   readonly #tracker: FrameBoundaryTracker;
   #state: CallState = "reading";
@@ -158,8 +159,12 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   #deadline: number | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
-  /** The whole request body, once read: the chunks it came in. */
+  /**
+   * The whole request body, once read (the chunks it came in), until the backend responds: only a call it never
+   * saw is sent again.
+   */
   #body: readonly Buffer[] | undefined;
+  /** The request body's bytes, for the outcome. */
   #bodyBytes = 0;
   /** Streams opened to the backend for this call. */
   #attempts = 0;
@@ -185,10 +190,12 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     this.#streamed = browser.requestStreams ? new StreamedRequest(browser, upstream) : undefined;
     const { headers, limits } = request;
     const encoding = headers["grpc-encoding"];
-    this.#reader = new RequestBodyReader({
-      maxMessageBytes: limits.maxMessageBytes,
-      compressed: encoding !== undefined && encoding !== "identity",
-    });
+    this.#reader = this.#streamed
+      ? undefined
+      : new RequestBodyReader({
+          maxMessageBytes: limits.maxMessageBytes,
+          compressed: encoding !== undefined && encoding !== "identity",
+        });
     this.#decoder = request.contentType.text ? new Base64Decoder() : undefined;
     this.#tracker = new FrameBoundaryTracker(limits.maxResponseMessageBytes);
   }
@@ -241,7 +248,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.end({ kind: "error", error: bytes, cause: MALFORMED });
       return;
     }
-    const error = this.#reader.push(bytes);
+    const error = (this.#reader as RequestBodyReader).push(bytes);
     if (error) this.end({ kind: "error", error, cause: requestBodyCause(error) });
     else if (this.#reserved === 0) this.#reserveBody();
   }
@@ -249,7 +256,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   /** Once the frame header declares the message's size: holds that much of the budget, or refuses the call. */
   #reserveBody(): void {
     const budget = this.#request.bodyBudget;
-    const declared = this.#reader.declaredBytes;
+    const declared = (this.#reader as RequestBodyReader).declaredBytes;
     if (budget === undefined || declared === undefined) return;
     if (budget.reserve(declared)) {
       this.#reserved = declared;
@@ -275,7 +282,8 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.end({ kind: "error", error, cause: MALFORMED });
       return;
     }
-    const body = this.#reader.endParts();
+    const body = (this.#reader as RequestBodyReader).endParts();
+    this.#reader = undefined;
     if (body instanceof GrpcError) {
       this.end({ kind: "error", error: body, cause: requestBodyCause(body) });
       return;
@@ -370,6 +378,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
 
   upstreamHeaders(headers: IncomingHttpHeaders, endStream: boolean): void {
     if (this.#state !== "upstream") return;
+    this.#body = undefined;
     this.#respondedAt = performance.now();
     this.#request.span?.responseStarted();
     const hasStatus = headers["grpc-status"] !== undefined;

@@ -55,7 +55,8 @@ export class UpstreamStream implements UpstreamSide {
     this.#stream = stream;
     this.#session = stream.session;
     stream[LISTENER] = listener;
-    // 'on' where each event comes once anyway: 'once' wraps every listener in a closure, per call.
+    // `on`, never `once`, though each of these comes once: a `once` costs every open call a wrapper
+    // function and its state, and the stream and its listeners go together.
     stream.on("response", onResponse);
     stream.on("data", onData);
     stream.on("trailers", onTrailers);

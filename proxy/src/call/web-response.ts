@@ -54,7 +54,7 @@ export class WebResponse implements BrowserSide {
     const res = this.#res as Listened<ServerResponse>;
     req[LISTENER] = listener;
     res[LISTENER] = listener;
-    // 'on' where each event comes once anyway: 'once' wraps every listener in a closure, per call.
+    // `on` for 'close' and 'end' too, which come once: a `once` would cost every open call a wrapper and its state.
     res.on("close", onClose);
     // 'drain' follows only a write that returned false; the call ignores it unless it paused.
     res.on("drain", onDrain);

@@ -1,9 +1,10 @@
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { BearerFileError, bearerAuthFromFiles } from "../auth/from-files.js";
 import type { LogFormat } from "../ops/log-format.js";
 import type { ServerOptions } from "../plugin/build.js";
 import type { CallInterceptor } from "../plugin/interceptors.js";
-import { type ConfigFileValues, loadConfigFile } from "../settings/config-file.js";
+import type { ConfigFileParse, ConfigFileValues } from "../settings/config-file.js";
 import { type ConfigProblem, closestName, unknownName } from "../settings/problems.js";
 import {
   SETTING_KEYS,
@@ -48,6 +49,17 @@ export type CliParse =
   | { readonly kind: "error"; readonly message: string };
 
 const ENV_PREFIX = "GRPC_WEB_BRIDGE_";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The config file's reader, loaded only when a file is named: YAML and TypeBox would add about 9 MiB to the RSS of
+ * every proxy at start. `require`, because parseCli answers synchronously; Node >= 20.19 requires ES modules.
+ */
+function loadConfigFile(file: string): ConfigFileParse {
+  const reader = require("../settings/config-file.js") as typeof import("../settings/config-file.js");
+  return reader.loadConfigFile(file);
+}
 
 /** Where a value came from; a problem with it names that. */
 type Source = { readonly kind: "flag" | "env" } | { readonly kind: "file"; readonly file: ConfigFileValues };

@@ -168,7 +168,7 @@ export class CallAdmission {
     }
     this.#active++;
     this.#perConnection.set(connection, onConnection + 1);
-    // 'close' comes once: 'once' would wrap the listener in one more closure per call.
+    // `on`: 'close' comes once, and a `once` wrapper would cost every open call more memory.
     res.on("close", () => this.#release(connection));
     return undefined;
   }

@@ -1,9 +1,10 @@
 import type { EventEmitter } from "node:events";
 import { type IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { ServerOptions, WebSocket, WebSocketServer } from "ws";
 import { BridgedCall } from "../call/bridged-call.js";
 import type { Refusal } from "../call/outcome.js";
 import { UpstreamStream } from "../call/upstream-stream.js";
@@ -28,6 +29,7 @@ const ROUTED = new WeakSet<object>();
 /** A control byte and one frame header before a request message's bytes. */
 const MESSAGE_OVERHEAD = 1 + 5;
 const SHUTTING_DOWN = new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down");
+const require = createRequire(import.meta.url);
 
 /** What WebSocket calls share with HTTP calls: one policy for both, made once by the plugin. */
 export interface WebSocketCallsDeps {
@@ -109,7 +111,9 @@ export function isUpgrade(req: IncomingMessage): boolean {
  */
 export class WebSocketCalls {
   readonly #deps: WebSocketCallsDeps;
-  readonly #server: WebSocketServer;
+  readonly #serverOptions: ServerOptions;
+  /** Made at the first upgrade, with ws: a proxy that no WebSocket call reaches does not carry ws (about 1 MiB). */
+  #server: WebSocketServer | undefined;
   readonly #firstMessageTimeoutMs: number;
   readonly #pingIntervalMs: number | undefined;
   /** What ends each open socket when the plugin closes: its call's abort, or its side's refusal before one. */
@@ -121,7 +125,7 @@ export class WebSocketCalls {
     const ping = optionValue(deps.options, "websocketPingInterval") as number;
     this.#pingIntervalMs = ping === 0 ? undefined : ping;
     const { limits } = deps.serving();
-    this.#server = new WebSocketServer({
+    this.#serverOptions = {
       noServer: true,
       clientTracking: false,
       // Costs memory per socket, and compressing secrets with attacker-chosen data is how CRIME reads them.
@@ -130,7 +134,7 @@ export class WebSocketCalls {
       // The limit at registration: a reload that raises maxMessageBytes needs a restart for WebSocket calls.
       maxPayload: MESSAGE_OVERHEAD + limits.maxMessageBytes,
       handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
-    });
+    };
   }
 
   /** Ends every open socket: their calls with UNAVAILABLE, as a drain that ran out would. */
@@ -161,6 +165,7 @@ export class WebSocketCalls {
       refuseUpgrade(res, 403, `origin ${verdict.origin} is not allowed\n`);
       return;
     }
+    this.#server ??= new (require("ws") as typeof import("ws")).WebSocketServer(this.#serverOptions);
     this.#server.handleUpgrade(req, socket, head, (ws) =>
       this.#upgraded(request, res, ws, socket, path, verdict, secure, serving),
     );

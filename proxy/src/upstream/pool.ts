@@ -75,6 +75,8 @@ export class UpstreamPool {
   readonly #maxCancels: number;
   readonly #sessions: PooledSession[] = [];
   readonly #byStream = new WeakMap<ClientHttp2Stream, PooledSession>();
+  /** Every stream's 'close' listener, one for the pool: an open stream holds no closure of its own. */
+  readonly #streamClosed: (this: ClientHttp2Stream) => void;
   #closed = false;
 
   constructor(target: UpstreamTarget, options: PoolOptions = {}) {
@@ -82,6 +84,10 @@ export class UpstreamPool {
     this.#options = options;
     this.#windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.#maxCancels = options.maxCancelsPerSession ?? DEFAULT_MAX_CANCELS_PER_SESSION;
+    const pool = this;
+    this.#streamClosed = function (this: ClientHttp2Stream) {
+      pool.#release(pool.#byStream.get(this) as PooledSession);
+    };
   }
 
   get address(): string {
@@ -152,8 +158,8 @@ export class UpstreamPool {
     const stream = pooled.session.request(headers, { endStream: false });
     pooled.active++;
     this.#byStream.set(stream, pooled);
-    // 'close' comes once: 'once' would wrap the listener in one more closure per call.
-    stream.on("close", () => this.#release(pooled));
+    // `on`: 'close' comes once, and a `once` wrapper would cost every open stream more memory.
+    stream.on("close", this.#streamClosed);
     return stream;
   }
 
