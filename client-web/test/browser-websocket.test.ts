@@ -2,7 +2,8 @@
 // package's WebSocket transport, through the project's proxy on another origin: bidi ping-pong (each request
 // sent only once the reply to the one before has arrived) to the connect-node and grpcio greeters, and every
 // method kind of grpc-js's interop TestService with gzip (unary and server streaming on fetch, client streaming
-// and bidi over WebSocket), all from one page.
+// and bidi over WebSocket), and how bidi calls end (1,000 messages each way, a status mid-stream, a deadline, a
+// refused origin), all from one page.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
@@ -68,8 +69,11 @@ const pageScript = `
   // One call of each kind to the interop TestService, whose descriptors the test hands over, with gzip: the
   // payload sizes each call got back, the aggregated size, the echoed header and trailer of the bidi call, and
   // the frame flags of the data messages the page's WebSocket sent (1: compressed).
-  globalThis.testServiceCalls = async (baseUrl, descriptorSet) => {
+  const testService = (baseUrl, descriptorSet, options = {}) => {
     const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Uint8Array.from(descriptorSet)));
+    return createClient(registry.getService("grpc.testing.TestService"), createWebSocketTransport({ baseUrl, ...options }));
+  };
+  globalThis.testServiceCalls = async (baseUrl, descriptorSet) => {
     const sentFlags = [];
     class TappedWebSocket extends WebSocket {
       send(data) {
@@ -77,8 +81,7 @@ const pageScript = `
         super.send(data);
       }
     }
-    const transport = createWebSocketTransport({ baseUrl, compression: gzip, WebSocket: TappedWebSocket });
-    const client = createClient(registry.getService("grpc.testing.TestService"), transport);
+    const client = testService(baseUrl, descriptorSet, { compression: gzip, WebSocket: TappedWebSocket });
     const options = { timeoutMs: 10000 };
     const sizesOf = async (replies) => {
       const sizes = [];
@@ -102,6 +105,45 @@ const pageScript = `
       onTrailer: (trailers) => { echoed.trailer = trailers.get("x-grpc-test-echo-trailing-bin"); },
     }));
     return { unary, serverStream, clientStream, bidi, echoed, sentFlags };
+  };
+  // How bidi calls end, against the TestService: 1,000 messages each way in one call (whether every reply had
+  // the size its request asked for), a status after a reply, a deadline the page enforces on a call that
+  // never ends, and a proxy that refuses the page's origin.
+  globalThis.bidiEndings = async (baseUrl, descriptorSet, refusingUrl) => {
+    const client = testService(baseUrl, descriptorSet);
+    const sizeOf = (i) => 1 + (i % 7);
+    async function* thousand() {
+      for (let i = 0; i < 1000; i++) yield { responseParameters: [{ size: sizeOf(i) }], payload: { body: new Uint8Array(i % 100) } };
+    }
+    const thousandEachWay = { replies: 0, sizesAsAsked: true };
+    for await (const reply of client.fullDuplexCall(thousand(), { timeoutMs: 30000 })) {
+      if (reply.payload.body.length !== sizeOf(thousandEachWay.replies)) thousandEachWay.sizesAsAsked = false;
+      thousandEachWay.replies++;
+    }
+    const ending = async (requests, options) => {
+      const seen = { sizes: [] };
+      const started = performance.now();
+      try {
+        for await (const reply of client.fullDuplexCall(requests, options)) seen.sizes.push(reply.payload.body.length);
+      } catch (error) {
+        Object.assign(seen, { code: error.code, message: error.rawMessage });
+      }
+      seen.ms = performance.now() - started;
+      return seen;
+    };
+    async function* failSecond() {
+      yield { responseParameters: [{ size: 3 }] };
+      yield { responseStatus: { code: 9, message: "stopped mid-stream" } };
+    }
+    async function* neverEnding() {
+      yield { responseParameters: [{ size: 2 }] };
+      await new Promise(() => {});
+    }
+    const midStream = await ending(failSecond(), { timeoutMs: 10000 });
+    const deadline = await ending(neverEnding(), { timeoutMs: 500 });
+    delete midStream.ms;
+    const refused = await pingPong(refusingUrl, ["Ada"]).then(() => "no error", (error) => error.code);
+    return { thousandEachWay, midStream, deadline, refused };
   };`;
 
 let server: Server;
@@ -115,6 +157,7 @@ let grpcioProxy: RunningProxy;
 const testServiceLog = new ObservationLog();
 let testService: { port: number; close(): Promise<void> };
 let testServiceProxy: RunningProxy;
+let refusingProxy: RunningProxy;
 const pageErrors: string[] = [];
 
 before(async () => {
@@ -139,6 +182,7 @@ before(async () => {
   grpcioProxy = await startProxy(grpcio.url, { allowedOrigins: [origin] });
   testService = await startInteropTestService(testServiceLog);
   testServiceProxy = await startProxy(`http://127.0.0.1:${testService.port}`, { allowedOrigins: [origin] });
+  refusingProxy = await startProxy(backend.url, { allowedOrigins: ["https://elsewhere.example"] });
   browser = await launchChromium();
   page = await browser.newPage();
   page.on("pageerror", (error) => pageErrors.push(String(error)));
@@ -149,7 +193,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.close();
-  for (const running of [proxy, backend, grpcioProxy, grpcio, testServiceProxy, testService])
+  for (const running of [proxy, refusingProxy, backend, grpcioProxy, grpcio, testServiceProxy, testService])
     await running?.close();
 });
 
@@ -173,12 +217,8 @@ test("the grpcio greeter: bidi ping-pong over the browser's WebSocket", async ()
 });
 
 test("grpc-js's TestService: every method kind over the WebSocket transport with gzip, metadata both ways", async () => {
-  const descriptorSet = toBinary(
-    FileDescriptorSetSchema,
-    create(FileDescriptorSetSchema, { file: [grpcTesting().service.file.proto] }),
-  );
   const outcome = await page.evaluate(
-    `testServiceCalls(${JSON.stringify(testServiceProxy.url)}, ${JSON.stringify([...descriptorSet])})`,
+    `testServiceCalls(${JSON.stringify(testServiceProxy.url)}, ${JSON.stringify([...testServiceDescriptors()])})`,
   );
   assert.deepEqual(outcome, {
     unary: 7,
@@ -196,6 +236,26 @@ test("grpc-js's TestService: every method kind over the WebSocket transport with
   assert.deepEqual(pageErrors, []);
 });
 
+test("bidi endings in the page: 1,000 messages each way, a status mid-stream, a deadline, a refused origin", async () => {
+  const startedBefore = backend.observations.length;
+  const outcome = (await page.evaluate(
+    `bidiEndings(${JSON.stringify(testServiceProxy.url)}, ${JSON.stringify([...testServiceDescriptors()])}, ${JSON.stringify(refusingProxy.url)})`,
+  )) as { deadline: { sizes: number[]; code: Code; ms: number } };
+  const { deadline, ...rest } = outcome;
+  assert.deepEqual(rest, {
+    thousandEachWay: { replies: 1000, sizesAsAsked: true },
+    midStream: { sizes: [3], code: Code.FailedPrecondition, message: "stopped mid-stream" },
+    // A browser shows a page no more of a refused upgrade than that the socket failed.
+    refused: Code.Unavailable,
+  });
+  assert.deepEqual(deadline.sizes, [2]);
+  assert.equal(deadline.code, Code.DeadlineExceeded);
+  // Enforced near its 500 ms whatever the backend does; the bound is wide for a busy machine.
+  assert.ok(deadline.ms >= 450 && deadline.ms < 5_000, `ended after ${deadline.ms} ms`);
+  assert.equal(backend.observations.length, startedBefore, "the refused call reached no backend");
+  assert.deepEqual(pageErrors, []);
+});
+
 test("abort in the page: CANCELLED there, and the backend's call ends", async () => {
   const code = await page.evaluate(`abortAfterFirstReply(${JSON.stringify(proxy.url)}, "browser-abort")`);
   assert.equal(code, Code.Canceled);
@@ -204,3 +264,11 @@ test("abort in the page: CANCELLED there, and the backend's call ends", async ()
   await backend.waitFor((o) => o.event !== "started" && o.metadata["x-case"] === "browser-abort");
   assert.deepEqual(pageErrors, []);
 });
+
+/** The TestService's file, for the page to build its client from. */
+function testServiceDescriptors(): Uint8Array {
+  return toBinary(
+    FileDescriptorSetSchema,
+    create(FileDescriptorSetSchema, { file: [grpcTesting().service.file.proto] }),
+  );
+}
