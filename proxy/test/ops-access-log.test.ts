@@ -9,6 +9,7 @@ import { grpcWebProxy } from "../src/index.js";
 import { type Backend, startBackend } from "./support/backends.js";
 import { type GrpcWebCallOptions, grpcWebCall } from "./support/grpc-web-client.js";
 import { type RunningProxy, startProxy } from "./support/proxy.js";
+import { openWebSocketCall } from "./support/websocket-call.js";
 
 const SAY_HELLO = "/helloworld.Greeter/SayHello";
 const BODY_MARKER = "Zebulon-in-the-body";
@@ -70,6 +71,7 @@ describe("access log and request ids", () => {
     assert.equal(line.level, 30);
     assert.equal(line.path, SAY_HELLO);
     assert.equal(line.upstream, "default", "the upstream's name, not its address");
+    assert.equal(line.transport, "http/1.1");
     assert.equal(line.grpcCode, "OK");
     assert.equal(line.grpcStatus, 0);
     assert.equal(line.cause, "backend");
@@ -95,6 +97,29 @@ describe("access log and request ids", () => {
     assert.equal(refused.grpcCode, "UNIMPLEMENTED");
     assert.equal(refused.upstream, undefined);
     assert.equal(refused.cause, "route");
+    assert.equal(refused.transport, "http/1.1");
+  });
+
+  test("a call over WebSocket logs its transport, and so does one refused after the upgrade", async () => {
+    for (const method of ["SayHelloBidiStream", "Not-Routed"]) {
+      const call = await openWebSocketCall(`${proxy.url}/helloworld.Greeter/${method}`);
+      call.sendMetadata({ "content-type": "application/grpc-web+proto" });
+      call.sendMessage(hello);
+      call.finish();
+      await call.result;
+    }
+    const lineFor = (method: string) =>
+      lineOf(`/helloworld.Greeter/${method}`, "path") as { grpcCode: string; transport: string };
+    assert.deepEqual(
+      [lineFor("SayHelloBidiStream"), lineFor("Not-Routed")].map(({ grpcCode, transport }) => ({
+        grpcCode,
+        transport,
+      })),
+      [
+        { grpcCode: "OK", transport: "websocket" },
+        { grpcCode: "UNIMPLEMENTED", transport: "websocket" },
+      ],
+    );
   });
 
   test("a call an interceptor failed on logs the interceptor and what it threw, with its cause", async () => {

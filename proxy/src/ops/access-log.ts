@@ -1,5 +1,6 @@
 import { type CallOutcome, describeCause } from "../call/outcome.js";
 import { codeName } from "../protocol/status.js";
+import type { CallTransport } from "../tracing/tracer.js";
 import type { ServedRequest } from "./served-request.js";
 
 /** A call as its access-log line names it. */
@@ -11,6 +12,7 @@ export interface LoggedCall {
   readonly upstream: string | undefined;
   /** `performance.now()` when the call came in. */
   readonly startedAt: number;
+  readonly transport: CallTransport;
 }
 
 /**
@@ -26,6 +28,7 @@ export function logCall(request: ServedRequest, call: LoggedCall, result: CallOu
       requestId: call.requestId === request.id ? undefined : call.requestId,
       path: call.path,
       upstream: call.upstream,
+      transport: call.transport,
       grpcCode: codeName(result.code),
       grpcStatus: result.code,
       cause: describeCause(result.cause),

@@ -1,6 +1,6 @@
 import { describeCause, type Refusal } from "../call/outcome.js";
 import { Code, GrpcError } from "../protocol/status.js";
-import type { CallTracer } from "../tracing/tracer.js";
+import type { CallTracer, CallTransport } from "../tracing/tracer.js";
 import type { Upstream } from "../upstream/upstream.js";
 import {
   type LivenessReport,
@@ -113,17 +113,21 @@ export class ProxyOps implements CallTracking {
   }
 
   /** Counts, logs and traces a call the proxy refused before it began. */
-  refused(request: ServedRequest, requestId: string, path: string, { error, cause }: Refusal): void {
-    const call = { requestId, path, upstream: undefined, startedAt: performance.now() };
-    this.tracer
-      ?.startCall({ path, headers: request.headers, transport: transportOf(request), upstream: undefined })
-      .end({
-        code: error.code,
-        message: error.message,
-        bytesIn: 0,
-        bytesOut: 0,
-        cause: describeCause(cause),
-      });
+  refused(
+    request: ServedRequest,
+    requestId: string,
+    path: string,
+    { error, cause }: Refusal,
+    transport: CallTransport = transportOf(request),
+  ): void {
+    const call = { requestId, path, upstream: undefined, startedAt: performance.now(), transport };
+    this.tracer?.startCall({ path, headers: request.headers, transport, upstream: undefined }).end({
+      code: error.code,
+      message: error.message,
+      bytesIn: 0,
+      bytesOut: 0,
+      cause: describeCause(cause),
+    });
     record(this.metrics, request, call, {
       code: error.code,
       cause,

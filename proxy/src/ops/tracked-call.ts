@@ -32,6 +32,7 @@ export class TrackedCall implements LoggedCall, CallObserver {
   readonly path: string;
   readonly upstream: string;
   readonly startedAt = performance.now();
+  readonly transport: CallTransport;
   /** The call's trace span, for the call to carry; undefined while traces are off. */
   readonly span: CallSpan | undefined;
   readonly #tracking: CallTracking;
@@ -45,11 +46,12 @@ export class TrackedCall implements LoggedCall, CallObserver {
     this.upstream = info.upstream;
     this.#tracking = tracking;
     this.#request = request;
+    this.transport = info.transport ?? transportOf(request);
     this.#form = info.transport === "websocket" ? "websocket" : info.text ? "text" : "binary";
     this.span = tracking.tracer?.startCall({
       path: info.path,
       headers: request.headers,
-      transport: info.transport ?? transportOf(request),
+      transport: this.transport,
       upstream: info.upstream,
     });
   }

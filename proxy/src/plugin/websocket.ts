@@ -233,13 +233,13 @@ export class WebSocketCalls {
           );
           tracked.run(call);
         },
-        refused: (refusal) => ops.refused(request, requestId, path, refusal),
+        refused: (refusal) => ops.refused(request, requestId, path, refusal, "websocket"),
       },
     );
     if (refusal) {
       // After the upgrade, so that the client can read the status.
       side.refuse(refusal.error);
-      ops.refused(request, requestId, path, refusal);
+      ops.refused(request, requestId, path, refusal, "websocket");
       return;
     }
     const ending = () => end();
