@@ -8,6 +8,7 @@ import {
   clientStreamPlan,
   openIdleWebSocketCalls,
   runWebSocketCalls,
+  serverStreamPlan,
   type WebSocketPlan,
 } from "./load/websocket.js";
 import { meterWindow } from "./load/window.js";
@@ -147,14 +148,7 @@ export const workloads: Workload[] = [
     metrics: perMessage,
     run: (setup, s) => {
       const shape = { replies: s.streamReplies, replyBytes: s.streamReplyBytes };
-      return overWebSocket(setup, s.streamReplyBytes, "replies", {
-        path: paths.serverStream,
-        requestFrame: helloRequestFrame(streamName(shape)),
-        expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
-        concurrency: 1,
-        requests: 1,
-        sending: "stream",
-      });
+      return overWebSocket(setup, s.streamReplyBytes, "replies", serverStreamPlan(shape, 1));
     },
   },
   {

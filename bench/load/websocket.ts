@@ -4,7 +4,14 @@
 // response body, checked as over HTTP.
 import { once } from "node:events";
 import WebSocket from "ws";
-import { countedName, countedReply, paths } from "../greeter/contract.js";
+import {
+  countedName,
+  countedReply,
+  paths,
+  type StreamShape,
+  streamName,
+  streamReply,
+} from "../greeter/contract.js";
 import type { CpuMeter } from "../procs/usage.js";
 import { helloReplyPayload, helloRequestFrame, TRAILER_FLAG } from "../wire/frames.js";
 import { type Expectation, ResponseCheck } from "../wire/response-check.js";
@@ -38,6 +45,18 @@ export async function runWebSocketCalls(
   const sockets = await Promise.all(Array.from({ length: plan.concurrency }, () => openSocket(url)));
   const checks = sockets.map(() => new ResponseCheck(plan.expect));
   return meterCalls(checks, meter, (check, i) => call(sockets[i] as WebSocket, plan, check));
+}
+
+/** Server streams over WebSocket, one request each: `replies` replies of `replyBytes` bytes, every one checked. */
+export function serverStreamPlan(shape: StreamShape, concurrency: number): WebSocketPlan {
+  return {
+    path: paths.serverStream,
+    requestFrame: helloRequestFrame(streamName(shape)),
+    expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
+    concurrency,
+    requests: 1,
+    sending: "stream",
+  };
 }
 
 /**

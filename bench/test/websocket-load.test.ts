@@ -3,11 +3,12 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { paths, streamName, streamReply, unaryReply } from "../greeter/contract.js";
+import { paths, unaryReply } from "../greeter/contract.js";
 import {
   clientStreamPlan,
   openIdleWebSocketCalls,
   runWebSocketCalls,
+  serverStreamPlan,
   type WebSocketPlan,
 } from "../load/websocket.js";
 import { CpuMeter } from "../procs/usage.js";
@@ -52,18 +53,7 @@ describe("WebSocket load on setup C", () => {
 
   it("a server stream over WebSocket delivers and verifies every reply", async () => {
     const shape = { replies: 1000, replyBytes: 1024 };
-    const result = await runWebSocketCalls(
-      setup.origin,
-      {
-        path: paths.serverStream,
-        requestFrame: helloRequestFrame(streamName(shape)),
-        expect: { payload: helloReplyPayload(streamReply(shape.replyBytes)), messages: shape.replies },
-        concurrency: 2,
-        requests: 1,
-        sending: "stream",
-      },
-      noMeter,
-    );
+    const result = await runWebSocketCalls(setup.origin, serverStreamPlan(shape, 2), noMeter);
     assert.equal(result.firstFailure, undefined);
     assert.equal(result.messages, 2 * shape.replies);
   });
