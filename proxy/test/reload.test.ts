@@ -16,6 +16,7 @@ import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { ObservationLog } from "./support/observations.js";
 import { call, configText, logged, reloaded, reloads, SAY_HELLO, version } from "./support/reload-cli.js";
+import { openWebSocketCall } from "./support/websocket-call.js";
 
 const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
 
@@ -215,6 +216,43 @@ describe("--watch-config", () => {
         assert.equal((await call(cli, SAY_HELLO, bearer("robot-two"))).grpcStatus, Code.UNAUTHENTICATED);
         assert.equal((await call(cli, SAY_HELLO, bearer("robot-one"))).grpcStatus, Code.OK);
         await logged(cli, /config file changed: configuration reloaded/);
+      } finally {
+        cli.child.kill("SIGKILL");
+        await cli.exited;
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe("a reload that changes maxMessageBytes", () => {
+  test("WebSocket calls take the new limit: a message only the new one allows goes through", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bridge-reload-ws-"));
+    const file = join(dir, "bridge.yaml");
+    const backend = await startBackend("connect-node");
+    const config = (maxMessageBytes: number) =>
+      `upstream: ${backend.url}\nmaxMessageBytes: ${maxMessageBytes}\n`;
+    const sayHello = async () => {
+      const ws = await openWebSocketCall(`${cli.url}${SAY_HELLO}`);
+      ws.sendMetadata({ "content-type": "application/grpc-web+proto", "x-grpc-web": "1" });
+      ws.sendMessage(helloRequest("x".repeat(4000)));
+      ws.finish();
+      return ws.result;
+    };
+    let cli: RunningCli;
+    try {
+      await writeFile(file, config(1000));
+      cli = await startCli(["--config", file]);
+      try {
+        // ws's own cap, 1 + 5 + maxMessageBytes, closes the socket before any of the message is buffered.
+        assert.equal((await sayHello()).closeCode, 1009);
+        await writeFile(file, config(100_000));
+        cli.child.kill("SIGHUP");
+        await reloaded(cli, 1);
+        const raised = await sayHello();
+        assert.equal(raised.trailers?.["grpc-status"], String(Code.OK));
+        assert.equal(raised.messages.length, 1);
       } finally {
         cli.child.kill("SIGKILL");
         await cli.exited;

@@ -112,8 +112,12 @@ export function isUpgrade(req: IncomingMessage): boolean {
 export class WebSocketCalls {
   readonly #deps: WebSocketCallsDeps;
   readonly #serverOptions: ServerOptions;
-  /** Made at the first upgrade, with ws: a proxy that no WebSocket call reaches does not carry ws (about 1 MiB). */
-  #server: WebSocketServer | undefined;
+  /**
+   * Made at the first upgrade, with ws: a proxy that no WebSocket call reaches does not carry ws (about 1 MiB).
+   * ws takes its message size limit per server, so a reload that changes the limit has the next upgrade make
+   * another; the sockets of the one before keep theirs. With `noServer` and no client tracking it holds no sockets.
+   */
+  #server: { readonly server: WebSocketServer; readonly maxMessageBytes: number } | undefined;
   readonly #firstMessageTimeoutMs: number;
   readonly #pingIntervalMs: number | undefined;
   /** What ends each open socket when the plugin closes: its call's abort, or its side's refusal before one. */
@@ -124,15 +128,11 @@ export class WebSocketCalls {
     this.#firstMessageTimeoutMs = optionValue(deps.options, "websocketFirstMessageTimeout") as number;
     const ping = optionValue(deps.options, "websocketPingInterval") as number;
     this.#pingIntervalMs = ping === 0 ? undefined : ping;
-    const { limits } = deps.serving();
     this.#serverOptions = {
       noServer: true,
       clientTracking: false,
       // Costs memory per socket, and compressing secrets with attacker-chosen data is how CRIME reads them.
       perMessageDeflate: false,
-      // A control byte and one frame of the largest allowed message always fit; nothing larger is buffered.
-      // The limit at registration: a reload that raises maxMessageBytes needs a restart for WebSocket calls.
-      maxPayload: MESSAGE_OVERHEAD + limits.maxMessageBytes,
       handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
     };
   }
@@ -141,6 +141,19 @@ export class WebSocketCalls {
   close(): void {
     for (const end of [...this.#open]) end();
     this.#open.clear();
+  }
+
+  /** A control byte and one frame of the largest allowed message always fit; nothing larger is buffered. */
+  #serverFor(maxMessageBytes: number): WebSocketServer {
+    if (this.#server?.maxMessageBytes !== maxMessageBytes) {
+      const { WebSocketServer } = require("ws") as typeof import("ws");
+      const server = new WebSocketServer({
+        ...this.#serverOptions,
+        maxPayload: MESSAGE_OVERHEAD + maxMessageBytes,
+      });
+      this.#server = { server, maxMessageBytes };
+    }
+    return this.#server.server;
   }
 
   /** The GET of a method's path with `Upgrade: websocket`. */
@@ -165,8 +178,7 @@ export class WebSocketCalls {
       refuseUpgrade(res, 403, `origin ${verdict.origin} is not allowed\n`);
       return;
     }
-    this.#server ??= new (require("ws") as typeof import("ws")).WebSocketServer(this.#serverOptions);
-    this.#server.handleUpgrade(req, socket, head, (ws) =>
+    this.#serverFor(serving.limits.maxMessageBytes).handleUpgrade(req, socket, head, (ws) =>
       this.#upgraded(request, res, ws, socket, path, verdict, secure, serving),
     );
   }
