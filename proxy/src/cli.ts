@@ -64,18 +64,18 @@ async function serve(config: CliConfig): Promise<void> {
   if (config.tracing.kind === "on") ops.tracer = await startTracing(config.tracing, app.log);
   const admin = config.admin && buildAdminServer(ops, app.log);
   // The admin port first: when either port is taken, neither serves, and the public one never said it listens.
+  let listening: { proxy: string; admin: string | undefined };
   try {
-    if (admin && config.admin) await listenOn(admin, config.admin, "--admin-listen");
-    await listenOn(app, config, "--listen");
+    const adminAddress =
+      admin && config.admin ? await listenOn(admin, config.admin, "--admin-listen") : undefined;
+    listening = { proxy: await listenOn(app, config, "--listen"), admin: adminAddress };
   } catch (error) {
     await Promise.all([app.close(), admin?.close()]);
     if (!(error instanceof PortError)) throw error;
     fail([error.message]);
   }
-  app.log.info(`proxying gRPC-Web on ${config.host}:${config.port}; ${describeRouting(config.proxy)}`);
-  if (config.admin) {
-    app.log.info(`serving /healthz, /readyz and /metrics on ${config.admin.host}:${config.admin.port}`);
-  }
+  app.log.info(`proxying gRPC-Web on ${listening.proxy}; ${describeRouting(config.proxy)}`);
+  if (listening.admin) app.log.info(`serving /healthz, /readyz and /metrics on ${listening.admin}`);
 
   const reloader = new ConfigReloader({ argv, env: process.env, config, ops, log: app.log });
   reloadSignal.serve((trigger) => void reloader.reload(trigger));

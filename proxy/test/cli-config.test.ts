@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { freePort } from "../../testing/net.js";
+import { freePort, waitFor } from "../../testing/net.js";
 import { parseCli } from "../src/cli/arguments.js";
 import { cliError as error, cliConfig as run } from "./support/parse-cli.js";
 
@@ -178,6 +178,26 @@ describe("the built CLI (proxy/dist/cli.js, the package's bin)", () => {
     assert.equal(bad.status, 2);
     assert.equal(bad.stderr.trim().split("\n").length, 1);
     assert.match(bad.stderr, /--upstream/);
+  });
+
+  test("with port 0, its start lines name the ports the system chose, which answer", async () => {
+    const child = spawn(process.execPath, [
+      cli,
+      ...["--upstream", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+      ...["--log-format", "json"],
+    ]);
+    after(() => child.kill("SIGKILL"));
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk;
+    });
+    const port = (line: RegExp) => waitFor(() => line.exec(output)?.[1], 10_000).then(Number);
+    const proxyPort = await port(/"proxying gRPC-Web on 127\.0\.0\.1:(\d+);/);
+    const adminPort = await port(/"serving \/healthz, \/readyz and \/metrics on 127\.0\.0\.1:(\d+)"/);
+    assert.ok(proxyPort > 0 && adminPort > 0 && proxyPort !== adminPort);
+    assert.equal((await fetch(`http://127.0.0.1:${adminPort}/healthz`)).status, 200);
+    const notACall = await fetch(`http://127.0.0.1:${proxyPort}/`);
+    assert.equal(notACall.status, 404);
   });
 
   for (const taken of ["--listen", "--admin-listen"] as const) {

@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { HostPort } from "../settings/values.js";
 
@@ -10,13 +11,25 @@ const PORT_ERRORS: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: "is not an address of this machine",
 };
 
-/** Listens, or throws a PortError for a port that cannot be had (in use, privileged, not this machine's). */
-export async function listenOn(server: FastifyInstance, { host, port }: HostPort, flag: string) {
+/**
+ * Listens, or throws a PortError for a port that cannot be had (in use, privileged, not this machine's). Returns
+ * the address listened on, with the port the system chose for port 0.
+ */
+export async function listenOn(
+  server: FastifyInstance,
+  { host, port }: HostPort,
+  flag: string,
+): Promise<string> {
   try {
     await server.listen({ host, port });
   } catch (error) {
     const why = PORT_ERRORS[(error as NodeJS.ErrnoException).code ?? ""];
     if (why === undefined) throw error;
-    throw new PortError(`${flag}: ${host.includes(":") ? `[${host}]` : host}:${port} ${why}`);
+    throw new PortError(`${flag}: ${hostPort(host, port)} ${why}`);
   }
+  return hostPort(host, (server.server.address() as AddressInfo).port);
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
