@@ -8,7 +8,12 @@ import { WebResponse } from "../call/web-response.js";
 import { ProxyOps } from "../ops/ops.js";
 import { requestIdFor } from "../ops/request-id.js";
 import type { ServedRequest } from "../ops/served-request.js";
-import { parseWebContentType, responseContentType, type WebContentType } from "../protocol/content-type.js";
+import {
+  parseWebContentType,
+  responseContentType,
+  WEB_CONTENT_TYPE_NAMES,
+  type WebContentType,
+} from "../protocol/content-type.js";
 import { Code, GrpcError } from "../protocol/status.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { OriginVerdict } from "./cors.js";
@@ -149,9 +154,14 @@ export async function serveProxy(
       ...closing,
     ]);
   });
-  // The body is read as a stream by the call itself, never parsed or buffered by Fastify.
+  // The body is read as a stream by the call itself, never parsed or buffered by Fastify. Fastify caches the
+  // parser it finds for a content type by name, but looks the catch-all up anew for every request, parsing the
+  // header each time: the types browsers send get one by name.
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser("*", (_request, _payload, done) => done(null));
+  const readByTheCall = (_request: FastifyRequest, _payload: unknown, done: (error: null) => void) =>
+    done(null);
+  fastify.addContentTypeParser([...WEB_CONTENT_TYPE_NAMES], readByTheCall);
+  fastify.addContentTypeParser("*", readByTheCall);
   // Fastify rejects a POST without content-type before any handler runs.
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     reply.hijack();

@@ -30,6 +30,9 @@ for (const suffix of ["", "+proto", "+json"]) {
   }
 }
 
+/** The names of the types browsers send, as they send them. */
+export const WEB_CONTENT_TYPE_NAMES: readonly string[] = [...KNOWN.keys()];
+
 function format(text: boolean, suffix: string): string {
   return `${GRPC_WEB}${text ? TEXT : ""}${suffix}`;
 }
