@@ -8,7 +8,7 @@ import http2 from "node:http2";
 import type { Transform } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
+import { Server, type ServerWritableStream } from "@grpc/grpc-js";
 import { type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-bridge/client-web/greeter";
 import { MIN_COMPRESSED_REPLY_BYTES } from "../src/call/response-compression.js";
 import { Code } from "../src/protocol/status.js";
@@ -17,6 +17,7 @@ import { createTestCa } from "./support/certificates.js";
 import { frame } from "./support/chunks.js";
 import { decoderFor, encodedWebCall } from "./support/encoded-web-call.js";
 import { greeterDefinition } from "./support/greeter-definition.js";
+import { listenOnLoopback } from "./support/grpc-js-listen.js";
 import { WebBodyParser } from "./support/grpc-web-body.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
@@ -216,11 +217,7 @@ describe("a compressed server stream is flushed after every message", () => {
         opened.shift()?.();
       },
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
+    const { port } = await listenOnLoopback(server);
     proxies = {
       gzip: await startProxy(`http://127.0.0.1:${port}`, { responseCompression: "gzip" }),
       br: await startProxy(`http://127.0.0.1:${port}`, { responseCompression: "br" }),

@@ -3,7 +3,6 @@ import { create } from "@bufbuild/protobuf";
 import {
   Metadata,
   Server,
-  ServerCredentials,
   type ServerDuplexStream,
   type ServerErrorResponse,
   type ServerUnaryCall,
@@ -15,6 +14,7 @@ import { type HelloReply, HelloReplySchema, type HelloRequest } from "@grpc-web-
 import { greeterDefinition } from "./greeter-definition.js";
 import { type GreeterPlan, type MetadataEntries, planGreeting } from "./greeter-plan.js";
 import { bidiGreetings, GreeterFailure, streamGreetings, unaryGreeting } from "./greetings.js";
+import { listenOnLoopback } from "./grpc-js-listen.js";
 import type { Listener } from "./h2c-server.js";
 import { type CallEnd, type ObservationLog, observed, observedReply } from "./observations.js";
 import { requestMetadata } from "./request-metadata.js";
@@ -48,17 +48,7 @@ export async function startGrpcJsBackend(log: ObservationLog, port = 0): Promise
       void writeAll(call, plan, observed(end, bidiGreetings(requests), signal));
     },
   });
-  const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return {
-    port: boundPort,
-    close: async () => {
-      server.forceShutdown();
-    },
-  };
+  return listenOnLoopback(server, port);
 }
 
 function begin(log: ObservationLog, method: string, call: AnyCall) {

@@ -20,7 +20,6 @@ import {
   Metadata,
   type MethodDefinition,
   Server,
-  ServerCredentials,
   type ServerDuplexStream,
   type ServerErrorResponse,
   type ServerReadableStream,
@@ -29,6 +28,7 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
+import { listenOnLoopback } from "./grpc-js-listen.js";
 import type { Listener } from "./h2c-server.js";
 import type { CallEnd, ObservationLog } from "./observations.js";
 import { requestMetadata } from "./request-metadata.js";
@@ -211,17 +211,7 @@ export async function startInteropTestService(log: ObservationLog, port = 0): Pr
     },
   });
 
-  const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return {
-    port: boundPort,
-    close: async () => {
-      server.forceShutdown();
-    },
-  };
+  return listenOnLoopback(server, port);
 }
 
 type AnyCall =

@@ -1,14 +1,9 @@
 // A backend with the standard grpc.health.v1 service, on @grpc/grpc-js and @grpc/proto-loader
 // (protobufjs), so the proxy's hand-coded health messages meet an independent implementation.
 import { fileURLToPath } from "node:url";
-import {
-  loadPackageDefinition,
-  Server,
-  ServerCredentials,
-  type ServiceDefinition,
-  status,
-} from "@grpc/grpc-js";
+import { loadPackageDefinition, Server, type ServiceDefinition, status } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { listenOnLoopback } from "./grpc-js-listen.js";
 
 export type ServingStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
 
@@ -37,10 +32,6 @@ export async function startHealthBackend(statuses: Record<string, ServingStatus>
       else callback(null, { status: found });
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return { url: `http://127.0.0.1:${port}`, statuses: table, close: async () => server.forceShutdown() };
+  const { port, close } = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}`, statuses: table, close };
 }
