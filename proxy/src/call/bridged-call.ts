@@ -12,6 +12,7 @@ import {
 } from "../protocol/status.js";
 import { effectiveTimeout, encodeGrpcTimeout, parseGrpcTimeout } from "../protocol/timeout.js";
 import type { CallSpan } from "../tracing/tracer.js";
+import { IdleWatch, type IdleWatched } from "./idle-watch.js";
 import {
   BACKEND,
   type CallCause,
@@ -143,7 +144,7 @@ interface NonGrpcReply {
  * as whole frames: the chunks the backend sends pass on as they are, up to the end of the last
  * frame each completes; only the start of a message in progress waits.
  */
-export class BridgedCall implements BrowserListener, UpstreamListener {
+export class BridgedCall implements BrowserListener, UpstreamListener, IdleWatched {
   readonly #request: CallRequest;
   readonly #browser: BrowserSide | StreamingBrowserSide;
   readonly #upstream: UpstreamSide;
@@ -158,7 +159,9 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   #interception: Promise<Refusal | undefined> | undefined;
   #deadline: number | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
+  /** Set while the call is open and has an idle limit. */
+  #idleWatch: IdleWatch | undefined;
+  #activeTick = 0;
   /**
    * The whole request body, once read (the chunks it came in), until the backend responds: only a call it never
    * saw is sent again.
@@ -222,8 +225,12 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       this.#deadline = performance.now() + timeoutMs;
       this.#deadlineTimer = setTimeout(BridgedCall.#deadlinePassed, timeoutMs, this, timeoutMs);
     }
-    const idleMs = limits.streamIdleTimeoutMs;
-    if (idleMs !== undefined) this.#idleTimer = setTimeout(BridgedCall.#idle, idleMs, this, idleMs);
+    if (limits.streamIdleTimeoutMs !== undefined) {
+      const watch = IdleWatch.for(limits.streamIdleTimeoutMs);
+      this.#idleWatch = watch;
+      this.#activeTick = watch.tick;
+      watch.add(this);
+    }
     if (interception) {
       this.#interception = interception;
       void interception.then((refusal) => this.intercepted(refusal));
@@ -237,12 +244,12 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
   requestData(chunk: Buffer): void {
     if (this.#streamed) {
       if (this.#state === "done") return;
-      this.#idleTimer?.refresh();
+      this.#active();
       this.#streamed.push(chunk);
       return;
     }
     if (this.#state !== "reading") return;
-    this.#idleTimer?.refresh();
+    this.#active();
     const bytes = this.#decoder ? this.#decoder.push(chunk) : chunk;
     if (bytes instanceof GrpcError) {
       this.end({ kind: "error", error: bytes, cause: MALFORMED });
@@ -409,7 +416,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
       return;
     }
     if (this.#state !== "streaming") return;
-    this.#idleTimer?.refresh();
+    this.#active();
     const error = this.#tracker.push(chunk);
     if (error) {
       this.#badResponseFrame(chunk, error);
@@ -546,7 +553,7 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     if (state === "done") return;
     this.#state = "done";
     clearTimeout(this.#deadlineTimer);
-    clearTimeout(this.#idleTimer);
+    this.#idleWatch?.delete(this);
     if (this.#reserved > 0) this.#request.bodyBudget?.release(this.#reserved);
     const browser = this.#browser;
     switch (ending.kind) {
@@ -608,13 +615,23 @@ export class BridgedCall implements BrowserListener, UpstreamListener {
     call.end({ kind: "error", error, cause: DEADLINE });
   }
 
-  static #idle(call: BridgedCall, idleMs: number): void {
-    call.#idleTimer = undefined;
+  // ---- the idle watch
+
+  get activeTick(): number {
+    return this.#activeTick;
+  }
+
+  /** A byte went either way. */
+  #active(): void {
+    if (this.#idleWatch) this.#activeTick = this.#idleWatch.tick;
+  }
+
+  idle(idleMs: number): void {
     const error = new GrpcError(
       Code.UNAVAILABLE,
       `no bytes either way for ${idleMs} ms: the proxy ended the call`,
     );
-    call.end({ kind: "error", error, cause: limitCause("stream_idle") });
+    this.end({ kind: "error", error, cause: limitCause("stream_idle") });
   }
 }
 

@@ -419,7 +419,7 @@ export const SETTINGS = {
     arg: "DURATION",
     kind: duration("off"),
     default: 5 * 60_000,
-    help: "a call with no byte either way this long ends UNAVAILABLE; 0: never",
+    help: "a call with no byte either way this long (checked every eighth of it) ends UNAVAILABLE; 0: never",
     takenBy: "plugin",
   }),
   websocketFirstMessageTimeout: setting({
