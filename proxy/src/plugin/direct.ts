@@ -19,14 +19,23 @@ export class DirectRequest implements ServedRequest {
   readonly raw: IncomingMessage;
   readonly headers: IncomingHttpHeaders;
   readonly id: string;
-  readonly log: FastifyBaseLogger;
+  readonly #root: FastifyBaseLogger;
+  #log: FastifyBaseLogger | undefined;
 
   constructor(raw: IncomingMessage, root: FastifyBaseLogger) {
     this.raw = raw;
     this.headers = raw.headers;
     this.id = requestIdFor(raw);
-    // A child per call, as Fastify makes: measured at about 1 µs, against 12 µs for writing the access line.
-    this.log = root.child({ reqId: this.id });
+    this.#root = root;
+  }
+
+  /**
+   * A child per call, as Fastify makes, but only once something logs: the access line at the call's end, so an
+   * open call does not hold one (with its bindings and formatters, about 0.15 KiB).
+   */
+  get log(): FastifyBaseLogger {
+    this.#log ??= this.#root.child({ reqId: this.id });
+    return this.#log;
   }
 
   get ip(): string | undefined {
