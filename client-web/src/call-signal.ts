@@ -9,16 +9,19 @@ import { Code, ConnectError } from "@connectrpc/connect";
 export function createCallSignal(callerSignal: AbortSignal | undefined, timeoutMs: number | undefined) {
   const running = new AbortController();
   const { signal } = running;
-  const onCallerAbort = () => running.abort(ConnectError.from(callerSignal?.reason, Code.Canceled));
-  if (timeoutMs !== undefined) {
-    const timer = setTimeout(
-      () => running.abort(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)),
+  const timer =
+    timeoutMs &&
+    setTimeout(
+      () =>
+        running.abort(
+          new ConnectError(`the deadline of ${timeoutMs} ms passed`, 4 satisfies Code.DeadlineExceeded),
+        ),
       timeoutMs,
     );
-    signal.addEventListener("abort", () => clearTimeout(timer));
-  }
+  signal.addEventListener("abort", () => clearTimeout(timer));
+  const onCallerAbort = () => running.abort(ConnectError.from(callerSignal?.reason, 1 satisfies Code.Canceled));
   if (callerSignal?.aborted) onCallerAbort();
-  callerSignal?.addEventListener("abort", onCallerAbort, { signal });
+  else callerSignal?.addEventListener("abort", onCallerAbort, { signal });
   return running;
 }
 

@@ -38,7 +38,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     } catch (cause) {
       // No response: the caller's abort or the deadline (the transport reports those as such), the
       // network, or CORS (explainErrors tells which). Its cause, a TypeError, says so to explainErrors.
-      throw ConnectError.from(cause, Code.Unavailable);
+      throw ConnectError.from(cause, 14 satisfies Code.Unavailable);
     }
     // A redirect is not followed, so it fails here too.
     if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
@@ -63,7 +63,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
       if (error) throw error;
     })();
     if (!req.stream) message = await onlyMessage(message);
-    const { stream, service, method } = req;
-    return { stream, service, method, header: headers, trailer, message } as UnaryResponse | StreamResponse;
+    // The request's fields and the response's, as connect's transports answer.
+    return { ...req, header: headers, trailer, message } as UnaryResponse | StreamResponse;
   };
 }

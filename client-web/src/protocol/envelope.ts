@@ -40,7 +40,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
     try {
       chunk = await reader.read();
     } catch (cause) {
-      throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable);
+      throw new ConnectError(`the connection broke: ${cause}`, 14 satisfies Code.Unavailable);
     }
     if (chunk.done) {
       if (pending.length) throw protocolError("body ended inside a frame");
@@ -55,5 +55,5 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
 
 /** A reply that breaks the gRPC-Web protocol: INTERNAL, as gRPC clients report it. */
 export function protocolError(what: string): ConnectError {
-  return new ConnectError(`protocol error: ${what}`, Code.Internal);
+  return new ConnectError(`protocol error: ${what}`, 13 satisfies Code.Internal);
 }

@@ -34,7 +34,7 @@ export function notGrpcWebError(response: Response): ConnectError {
   const { status, headers } = response;
   return new ConnectError(
     `HTTP ${status} ${headers.get(headerContentType) ?? ""}: not gRPC-Web`,
-    codeOfHttpStatus[status] ?? Code.Unknown,
+    codeOfHttpStatus[status] ?? (2 satisfies Code.Unknown),
     headers,
     undefined,
     response,
@@ -45,7 +45,7 @@ export function notGrpcWebError(response: Response): ConnectError {
 export function missingStatusError(response: Response): ConnectError {
   return new ConnectError(
     `HTTP ${response.status} without grpc-status`,
-    Code.Unknown,
+    2 satisfies Code.Unknown,
     response.headers,
     undefined,
     response,
