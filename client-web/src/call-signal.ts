@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 
 /**
  * The one signal a call runs under: aborted by the caller's signal (CANCELLED), by the deadline
@@ -19,7 +19,8 @@ export function createCallSignal(callerSignal: AbortSignal | undefined, timeoutM
       timeoutMs,
     );
   signal.addEventListener("abort", () => clearTimeout(timer));
-  const onCallerAbort = () => running.abort(ConnectError.from(callerSignal?.reason, 1 satisfies Code.Canceled));
+  const onCallerAbort = () =>
+    running.abort(ConnectError.from(callerSignal?.reason, 1 satisfies Code.Canceled));
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener("abort", onCallerAbort, { signal });
   return running;

@@ -1,7 +1,7 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";

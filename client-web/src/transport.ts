@@ -9,7 +9,7 @@ import type {
   UnaryRequest,
   UnaryResponse,
 } from "@connectrpc/connect";
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { type Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { callError, createCallSignal } from "./call-signal.js";
 import type { Compression } from "./compression.js";
 import { type Fetch, fetchCall } from "./fetch-call.js";

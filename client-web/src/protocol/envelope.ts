@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 
 // gRPC-Web frames ("enveloped messages"): a flags byte, a 4-byte big-endian length, the payload.
 

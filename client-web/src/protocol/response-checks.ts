@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { headerContentType, headerStatus } from "./headers.js";
 
 type ResponseHead = Pick<Response, "status" | "headers">;
