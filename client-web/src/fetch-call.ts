@@ -43,23 +43,26 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     // A redirect is not followed, so it fails here too.
     if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
     const { headers, body } = response;
-    const trailer = new Headers();
-    // The replies as their frames arrive, then the status: a trailers-only response (status in the
-    // headers) must have an empty body, and a compressed frame must be in the encoding the call offered.
+    // A trailers-only response (status in the headers) has its headers as its trailers, and an empty body.
+    const trailersOnly = headers.has(headerStatus);
+    const trailer = trailersOnly ? headers : new Headers();
+    // The replies as their frames arrive, then the status; a compressed frame must be in the encoding
+    // the call offered.
     let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = (async function* () {
-      let fields = headers.has(headerStatus) ? headers : undefined;
+      let ended = trailersOnly;
       for await (let { flags, data } of body ? readFrames(body) : []) {
-        if (fields) throw protocolError("data after the status");
+        if (ended) throw protocolError("data after the status");
         if (flags & compressedFlag) {
           if (!codec) throw protocolError("a compressed frame, though none was offered");
           data = await codec.decompress(data, headers);
         }
-        if (flags & trailerFlag) fields = parseTrailer(data);
-        else yield fromBinary(req.method.output, data);
+        if (flags & trailerFlag) {
+          parseTrailer(data, trailer);
+          ended = true;
+        } else yield fromBinary(req.method.output, data);
       }
-      if (!fields) throw missingStatusError(response);
-      for (const [key, value] of fields) trailer.append(key, value);
-      const error = statusError(fields, headers);
+      if (!ended) throw missingStatusError(response);
+      const error = statusError(trailer, headers);
       if (error) throw error;
     })();
     if (!req.stream) message = await onlyMessage(message);

@@ -2,9 +2,8 @@ import { ConnectError } from "@connectrpc/connect";
 import { protocolError } from "./envelope.js";
 import { headerMessage, headerStatus } from "./headers.js";
 
-/** The fields of a trailer frame's payload: HTTP/1-style "key: value" lines. */
-export function parseTrailer(data: Uint8Array): Headers {
-  const trailer = new Headers();
+/** The fields of a trailer frame's payload (HTTP/1-style "key: value" lines), appended to `trailer`. */
+export function parseTrailer(data: Uint8Array, trailer = new Headers()): Headers {
   for (const line of new TextDecoder().decode(data).split("\r\n")) {
     const colon = line.indexOf(":");
     if (colon > 0) trailer.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());

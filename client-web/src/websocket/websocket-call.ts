@@ -190,9 +190,8 @@ async function* readReplies<Desc extends DescMessage>(
       yield fromBinary(schema, data);
       continue;
     }
-    const fields = parseTrailer(data);
-    for (const [key, value] of fields) trailer.append(key, value);
-    const error = statusError(fields, header);
+    parseTrailer(data, trailer);
+    const error = statusError(trailer, header);
     if (error) throw error;
     return;
   }
