@@ -4,9 +4,9 @@ import { headerMessage, headerStatus } from "./headers.js";
 
 /** The fields of a trailer frame's payload (HTTP/1-style "key: value" lines), appended to `trailer`. */
 export function parseTrailer(data: Uint8Array, trailer = new Headers()): Headers {
-  for (const line of new TextDecoder().decode(data).split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) trailer.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  // A line's key is what comes before its first colon; append trims the value.
+  for (const [, key, value] of new TextDecoder().decode(data).matchAll(/^([^:\r\n]+):(.*)/gm)) {
+    trailer.append((key as string).trim(), value as string);
   }
   return trailer;
 }
