@@ -13,8 +13,9 @@ export function parseTrailer(data: Uint8Array, trailer = new Headers()): Headers
 
 /**
  * The call's outcome from the fields holding grpc-status: undefined for OK, else the ConnectError
- * the server sent, its message percent-decoded (its details stay in grpc-status-details-bin: see `errorDetails`). Its metadata is the response
- * `headers` and, when the status came in a trailer frame, the trailer's `fields`.
+ * the server sent, its message percent-decoded (its details stay in grpc-status-details-bin: see
+ * `errorDetails`). Its metadata is the response `headers` and, when the status came in a trailer
+ * frame, the trailer's `fields` after them.
  */
 export function statusError(fields: Headers, headers: Headers): ConnectError | undefined {
   const status = fields.get(headerStatus) ?? "";
@@ -26,7 +27,5 @@ export function statusError(fields: Headers, headers: Headers): ConnectError | u
   } catch {
     // grpc-message is percent-encoded UTF-8; a malformed one is shown as it came.
   }
-  const error = new ConnectError(message, +status, headers);
-  if (fields !== headers) for (const [key, value] of fields) error.metadata.append(key, value);
-  return error;
+  return new ConnectError(message, +status, fields === headers ? headers : [...headers, ...fields]);
 }
