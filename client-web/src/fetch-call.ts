@@ -7,7 +7,7 @@ import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } fr
 import { headerStatus } from "./protocol/headers.js";
 import { onlyMessage } from "./protocol/one-reply.js";
 import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "./protocol/response-checks.js";
-import { parseTrailer, statusError } from "./protocol/status.js";
+import { checkStatus, parseTrailer } from "./protocol/status.js";
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -50,7 +50,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     // the call offered.
     let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = (async function* () {
       let ended = trailersOnly;
-      for await (let { flags, data } of body ? readFrames(body) : []) {
+      for await (let [flags, data] of body ? readFrames(body) : []) {
         if (ended) throw protocolError("data after the status");
         if (flags & compressedFlag) {
           if (!codec) throw protocolError("a compressed frame, though none was offered");
@@ -62,8 +62,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
         } else yield fromBinary(req.method.output, data);
       }
       if (!ended) throw missingStatusError(response);
-      const error = statusError(trailer, headers);
-      if (error) throw error;
+      checkStatus(trailer, headers);
     })();
     if (!req.stream) message = await onlyMessage(message);
     // The request's fields and the response's, as connect's transports answer.

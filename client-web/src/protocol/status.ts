@@ -12,14 +12,14 @@ export function parseTrailer(data: Uint8Array, trailer = new Headers()): Headers
 }
 
 /**
- * The call's outcome from the fields holding grpc-status: undefined for OK, else the ConnectError
- * the server sent, its message percent-decoded (its details stay in grpc-status-details-bin: see
+ * Throws the call's error from the fields holding grpc-status, unless it is OK: the ConnectError the
+ * server sent, its message percent-decoded (its details stay in grpc-status-details-bin: see
  * `errorDetails`). Its metadata is the response `headers` and, when the status came in a trailer
  * frame, the trailer's `fields` after them.
  */
-export function statusError(fields: Headers, headers: Headers): ConnectError | undefined {
+export function checkStatus(fields: Headers, headers: Headers): void {
   const status = fields.get(headerStatus) ?? "";
-  if (status === "0") return undefined;
+  if (status === "0") return;
   if (!/^\d+$/.test(status)) throw protocolError(`grpc-status "${status}"`);
   let message = fields.get(headerMessage) ?? "";
   try {
@@ -27,5 +27,5 @@ export function statusError(fields: Headers, headers: Headers): ConnectError | u
   } catch {
     // grpc-message is percent-encoded UTF-8; a malformed one is shown as it came.
   }
-  return new ConnectError(message, +status, fields === headers ? headers : [...headers, ...fields]);
+  throw new ConnectError(message, +status, fields === headers ? headers : [...headers, ...fields]);
 }
