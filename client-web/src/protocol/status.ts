@@ -1,11 +1,15 @@
+import { getTextEncoding } from "@bufbuild/protobuf/wire";
 import { ConnectError } from "@connectrpc/connect";
 import { protocolError } from "./envelope.js";
 import { headerMessage, headerStatus } from "./headers.js";
 
 /** The fields of a trailer frame's payload (HTTP/1-style "key: value" lines), appended to `trailer`. */
 export function parseTrailer(data: Uint8Array, trailer = new Headers()): Headers {
-  // A line's key is what comes before its first colon; append trims the value.
-  for (const [, key, value] of new TextDecoder().decode(data).matchAll(/^([^:\r\n]+):(.*)/gm)) {
+  // protobuf-es's UTF-8 decoder, shared. A line's key is what comes before its first colon; append
+  // trims the value.
+  for (const [, key, value] of getTextEncoding()
+    .decodeUtf8(data)
+    .matchAll(/^([^:\r\n]+):(.*)/gm)) {
     trailer.append((key as string).trim(), value as string);
   }
   return trailer;
