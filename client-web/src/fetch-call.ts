@@ -16,9 +16,9 @@ export type Fetch = typeof globalThis.fetch;
  * replies are yielded as their frames arrive; its `trailer` fills once the body has been read. The
  * call's compression (its context value, else the transport's) is chosen here, after interceptors.
  */
-export function fetchCall(fetch: Fetch | undefined, compression: Compression | undefined) {
+export function fetchCall(options: { fetch?: Fetch; compression?: Compression }) {
   return async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
-    const codec = req.contextValues.get(callCompression) ?? compression;
+    const codec = req.contextValues.get(callCompression) ?? options.compression;
     // fetch cannot stream a request body, so a stream's request messages go out together.
     const parts: Uint8Array<ArrayBuffer>[] = [];
     for await (const message of req.stream ? req.message : [req.message]) {
@@ -28,7 +28,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     let response: Response;
     try {
       // Looked up per call, and called unbound: browsers reject fetch called as a method of another object.
-      response = await (fetch ?? globalThis.fetch)(req.url, {
+      response = await (options.fetch ?? globalThis.fetch)(req.url, {
         method: req.requestMethod,
         headers: req.header,
         body: new Blob(parts),
@@ -53,7 +53,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
       for await (let [flags, data] of body ? readFrames(body) : []) {
         if (ended) throw protocolError("data after the status");
         if (flags & compressedFlag) {
-          if (!codec) throw protocolError("a compressed frame, though none was offered");
+          if (!codec) throw protocolError("a compressed frame, no encoding offered");
           data = await codec.decompress(data, headers);
         }
         if (flags & trailerFlag) {

@@ -41,7 +41,7 @@ type Init = MessageInitShape<DescMessage>;
 export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transport {
   const next = (options.interceptors ?? []).reduceRight(
     (inner: ReturnType<Interceptor>, interceptor) => interceptor(inner),
-    fetchCall(options.fetch, options.compression),
+    fetchCall(options),
   );
 
   // One function serves both kinds of call: what the request carries follows the method's kind.

@@ -184,7 +184,7 @@ async function* readReplies<Desc extends DescMessage>(
 ): AsyncGenerator<MessageShape<Desc>> {
   for await (let [flags, data] of frames) {
     if (flags & compressedFlag) {
-      if (!codec) throw protocolError("a compressed frame, though none was offered");
+      if (!codec) throw protocolError("a compressed frame, no encoding offered");
       data = await codec.decompress(data, header);
     }
     if (!(flags & trailerFlag)) {
