@@ -4,7 +4,8 @@ import { type Code, ConnectError } from "@connectrpc/connect";
  * The one signal a call runs under: aborted by the caller's signal (CANCELLED), by the deadline
  * (DEADLINE_EXCEEDED), or by the transport when the call ends. The transport owns it, so that a stream
  * its reader stops early is cancelled and nothing outlives the call: aborting it stops the timer and
- * lets go of the caller's signal.
+ * lets go of the caller's signal. `timeoutMs` is a resolved deadline (`resolveTimeoutMs`): positive, or
+ * none.
  */
 export function createCallSignal(callerSignal: AbortSignal | undefined, timeoutMs: number | undefined) {
   const running = new AbortController();

@@ -3,8 +3,9 @@ import { headerContentType, headerStatus } from "./headers.js";
 
 type ResponseHead = Pick<Response, "status" | "headers">;
 
-// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md),
-// as numbers: a bundle then carries no Code member names for them.
+// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md).
+// Codes are written as numbers in this client (elsewhere as `13 satisfies Code.Internal`, which the compiler
+// checks): connect's Code is a runtime enum, and a bundle carries `Code.Internal` as a property read.
 const codeOfHttpStatus: Record<number, Code> = {
   400: 13, // INTERNAL
   401: 16, // UNAUTHENTICATED
