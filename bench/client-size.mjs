@@ -39,7 +39,7 @@ const bidiApp = (imports, createClient) => `
 const entries = {
   "this client (createWebClient)": {
     target: 20_000,
-    ceiling: 21_100,
+    ceiling: 21_000,
     contents: app(
       `import { createGrpcWebTransport, createWebClient } from "@grpc-web-bridge/client-web";`,
       `createWebClient(Greeter, createGrpcWebTransport({ baseUrl: "https://api.example.com", defaultTimeoutMs: 5000 }))`,
@@ -47,7 +47,7 @@ const entries = {
   },
   "connect createClient + this transport": {
     target: 22_000,
-    ceiling: 22_200,
+    ceiling: 22_100,
     contents: app(
       `import { createClient } from "@connectrpc/connect";
     import { createGrpcWebTransport } from "@grpc-web-bridge/client-web";`,

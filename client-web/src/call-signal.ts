@@ -1,24 +1,29 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 
 /**
  * The one signal a call runs under: aborted by the caller's signal (CANCELLED), by the deadline
  * (DEADLINE_EXCEEDED), or by the transport when the call ends. The transport owns it, so that a stream
  * its reader stops early is cancelled and nothing outlives the call: aborting it stops the timer and
- * lets go of the caller's signal.
+ * lets go of the caller's signal. `timeoutMs` is a resolved deadline (`resolveTimeoutMs`): positive, or
+ * none.
  */
 export function createCallSignal(callerSignal: AbortSignal | undefined, timeoutMs: number | undefined) {
   const running = new AbortController();
   const { signal } = running;
-  const onCallerAbort = () => running.abort(ConnectError.from(callerSignal?.reason, Code.Canceled));
-  if (timeoutMs !== undefined) {
-    const timer = setTimeout(
-      () => running.abort(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)),
+  const timer =
+    timeoutMs &&
+    setTimeout(
+      () =>
+        running.abort(
+          new ConnectError(`the deadline of ${timeoutMs} ms passed`, 4 satisfies Code.DeadlineExceeded),
+        ),
       timeoutMs,
     );
-    signal.addEventListener("abort", () => clearTimeout(timer));
-  }
+  signal.addEventListener("abort", () => clearTimeout(timer));
+  const onCallerAbort = () =>
+    running.abort(ConnectError.from(callerSignal?.reason, 1 satisfies Code.Canceled));
   if (callerSignal?.aborted) onCallerAbort();
-  callerSignal?.addEventListener("abort", onCallerAbort, { signal });
+  else callerSignal?.addEventListener("abort", onCallerAbort, { signal });
   return running;
 }
 

@@ -1,13 +1,13 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
 import { onlyMessage } from "./protocol/one-reply.js";
 import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "./protocol/response-checks.js";
-import { parseTrailer, statusError } from "./protocol/status.js";
+import { checkStatus, parseTrailer } from "./protocol/status.js";
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -16,9 +16,9 @@ export type Fetch = typeof globalThis.fetch;
  * replies are yielded as their frames arrive; its `trailer` fills once the body has been read. The
  * call's compression (its context value, else the transport's) is chosen here, after interceptors.
  */
-export function fetchCall(fetch: Fetch | undefined, compression: Compression | undefined) {
+export function fetchCall(options: { fetch?: Fetch; compression?: Compression }) {
   return async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
-    const codec = req.contextValues.get(callCompression) ?? compression;
+    const codec = req.contextValues.get(callCompression) ?? options.compression;
     // fetch cannot stream a request body, so a stream's request messages go out together.
     const parts: Uint8Array<ArrayBuffer>[] = [];
     for await (const message of req.stream ? req.message : [req.message]) {
@@ -28,7 +28,7 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     let response: Response;
     try {
       // Looked up per call, and called unbound: browsers reject fetch called as a method of another object.
-      response = await (fetch ?? globalThis.fetch)(req.url, {
+      response = await (options.fetch ?? globalThis.fetch)(req.url, {
         method: req.requestMethod,
         headers: req.header,
         body: new Blob(parts),
@@ -38,32 +38,34 @@ export function fetchCall(fetch: Fetch | undefined, compression: Compression | u
     } catch (cause) {
       // No response: the caller's abort or the deadline (the transport reports those as such), the
       // network, or CORS (explainErrors tells which). Its cause, a TypeError, says so to explainErrors.
-      throw ConnectError.from(cause, Code.Unavailable);
+      throw ConnectError.from(cause, 14 satisfies Code.Unavailable);
     }
     // A redirect is not followed, so it fails here too.
     if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
     const { headers, body } = response;
-    const trailer = new Headers();
-    // The replies as their frames arrive, then the status: a trailers-only response (status in the
-    // headers) must have an empty body, and a compressed frame must be in the encoding the call offered.
+    // A trailers-only response (status in the headers) has its headers as its trailers, and an empty body.
+    const trailersOnly = headers.has(headerStatus);
+    const trailer = trailersOnly ? headers : new Headers();
+    // The replies as their frames arrive, then the status; a compressed frame must be in the encoding
+    // the call offered.
     let message: AsyncIterable<MessageShape<DescMessage>> | MessageShape<DescMessage> = (async function* () {
-      let fields = headers.has(headerStatus) ? headers : undefined;
-      for await (let { flags, data } of body ? readFrames(body) : []) {
-        if (fields) throw protocolError("data after the status");
+      let ended = trailersOnly;
+      for await (let [flags, data] of body ? readFrames(body) : []) {
+        if (ended) throw protocolError("data after the status");
         if (flags & compressedFlag) {
-          if (!codec) throw protocolError("a compressed frame, though none was offered");
+          if (!codec) throw protocolError("a compressed frame, no encoding offered");
           data = await codec.decompress(data, headers);
         }
-        if (flags & trailerFlag) fields = parseTrailer(data);
-        else yield fromBinary(req.method.output, data);
+        if (flags & trailerFlag) {
+          parseTrailer(data, trailer);
+          ended = true;
+        } else yield fromBinary(req.method.output, data);
       }
-      if (!fields) throw missingStatusError(response);
-      for (const [key, value] of fields) trailer.append(key, value);
-      const error = statusError(fields, headers);
-      if (error) throw error;
+      if (!ended) throw missingStatusError(response);
+      checkStatus(trailer, headers);
     })();
     if (!req.stream) message = await onlyMessage(message);
-    const { stream, service, method } = req;
-    return { stream, service, method, header: headers, trailer, message } as UnaryResponse | StreamResponse;
+    // The request's fields and the response's, as connect's transports answer.
+    return { ...req, header: headers, trailer, message } as UnaryResponse | StreamResponse;
   };
 }

@@ -55,7 +55,7 @@ export function retryInterceptor(options: RetryOptions = {}): Interceptor {
 function withRemainingTime(req: UnaryRequest, deadline: number): UnaryRequest {
   if (deadline === Number.POSITIVE_INFINITY) return req;
   const header = new Headers(req.header);
-  header.set("grpc-timeout", encodeGrpcTimeout(deadline - Date.now()));
+  header.set("grpc-timeout", encodeGrpcTimeout(Math.max(0, deadline - Date.now())));
   return { ...req, header };
 }
 

@@ -6,9 +6,9 @@ type Unit = keyof typeof msPerUnit;
 // has no deadline worth the name). Rounding up never makes the server's deadline earlier than the client's.
 const maxTimeoutMs = 99_999_999;
 
-/** Encodes a deadline of at most 99,999,999 ms as a grpc-timeout value in ms. */
+/** Encodes a deadline of 0 to 99,999,999 ms as a grpc-timeout value in ms (at least 1). */
 export function encodeGrpcTimeout(timeoutMs: number): string {
-  return `${Math.max(1, Math.ceil(timeoutMs))}m`;
+  return `${Math.ceil(timeoutMs) || 1}m`;
 }
 
 /** The duration of a grpc-timeout value in ms, or undefined when it is absent or malformed. */

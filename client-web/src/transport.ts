@@ -9,7 +9,7 @@ import type {
   UnaryRequest,
   UnaryResponse,
 } from "@connectrpc/connect";
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { type Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { callError, createCallSignal } from "./call-signal.js";
 import type { Compression } from "./compression.js";
 import { type Fetch, fetchCall } from "./fetch-call.js";
@@ -41,7 +41,7 @@ type Init = MessageInitShape<DescMessage>;
 export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transport {
   const next = (options.interceptors ?? []).reduceRight(
     (inner: ReturnType<Interceptor>, interceptor) => interceptor(inner),
-    fetchCall(options.fetch, options.compression),
+    fetchCall(options),
   );
 
   // One function serves both kinds of call: what the request carries follows the method's kind.
@@ -59,7 +59,7 @@ export function createGrpcWebTransport(options: GrpcWebTransportOptions): Transp
     const headers = new Headers(header);
     headers.set(headerContentType, contentTypeProto);
     headers.set(headerXGrpcWeb, "1");
-    if (deadline !== undefined) headers.set(headerTimeout, encodeGrpcTimeout(deadline));
+    if (deadline) headers.set(headerTimeout, encodeGrpcTimeout(deadline));
     const stream = method.methodKind !== "unary";
     try {
       const response = await next({
@@ -95,13 +95,13 @@ async function* createEach(schema: DescMessage, inits: AsyncIterable<Init>) {
  * the caller's abort, say), and a reader that stops early (`break`) cancelling it.
  */
 async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController): AsyncGenerator<T> {
-  let done = false;
   try {
     yield* replies;
-    done = true;
+    running.abort();
   } catch (reason) {
     throw callError(running, reason);
   } finally {
-    running.abort(done ? undefined : new ConnectError("the reader stopped early", Code.Canceled));
+    // No-op unless the reader stopped early: the call has ended already.
+    running.abort(new ConnectError("the reader stopped early", 1 satisfies Code.Canceled));
   }
 }

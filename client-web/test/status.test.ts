@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { parseTrailer, statusError } from "../src/protocol/status.js";
+import { checkStatus, parseTrailer } from "../src/protocol/status.js";
+
+/** The error checkStatus throws, or undefined when it returns (OK). */
+function statusError(fields: Headers, headers: Headers): ConnectError | undefined {
+  try {
+    checkStatus(fields, headers);
+    return undefined;
+  } catch (error) {
+    assert.ok(error instanceof ConnectError);
+    return error;
+  }
+}
 
 test("trailer lines: a space after the colon or none, any case, repeated keys kept", () => {
   const trailer = parseTrailer(new TextEncoder().encode("Grpc-Status:0\r\nx-a: 1\r\nx-a:2\r\n\r\n"));
@@ -37,7 +48,7 @@ test("a malformed percent-encoding is shown as it came", () => {
 
 test("grpc-status that is not a number is a protocol error", () => {
   assert.throws(
-    () => statusError(new Headers({ "grpc-status": "oops" }), new Headers()),
+    () => checkStatus(new Headers({ "grpc-status": "oops" }), new Headers()),
     (error) => error instanceof ConnectError && error.code === Code.Internal,
   );
 });

@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 
 // gRPC-Web frames ("enveloped messages"): a flags byte, a 4-byte big-endian length, the payload.
 
@@ -7,10 +7,8 @@ export const trailerFlag = 0x80;
 /** Set on a frame whose payload is compressed, in the call's grpc-encoding. */
 export const compressedFlag = 0x01;
 
-export interface Frame {
-  readonly flags: number;
-  readonly data: Uint8Array;
-}
+/** A frame as read: its flags and its payload. */
+export type Frame = readonly [flags: number, data: Uint8Array];
 
 /** A message's payload as a frame, in two parts: the prefix and the payload itself. */
 export function frameParts(payload: Uint8Array<ArrayBuffer>, flags = 0): Uint8Array<ArrayBuffer>[] {
@@ -32,7 +30,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
   for (;;) {
     const end = pending.length > 4 && 5 + new DataView(pending.buffer, pending.byteOffset).getUint32(1);
     if (end && pending.length >= end) {
-      yield { flags: pending[0] as number, data: pending.subarray(5, end) };
+      yield [pending[0] as number, pending.subarray(5, end)];
       pending = pending.subarray(end);
       continue;
     }
@@ -40,7 +38,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
     try {
       chunk = await reader.read();
     } catch (cause) {
-      throw new ConnectError(`the connection broke: ${cause}`, Code.Unavailable);
+      throw new ConnectError(`the connection broke: ${cause}`, 14 satisfies Code.Unavailable);
     }
     if (chunk.done) {
       if (pending.length) throw protocolError("body ended inside a frame");
@@ -55,5 +53,5 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
 
 /** A reply that breaks the gRPC-Web protocol: INTERNAL, as gRPC clients report it. */
 export function protocolError(what: string): ConnectError {
-  return new ConnectError(`protocol error: ${what}`, Code.Internal);
+  return new ConnectError(`protocol error: ${what}`, 13 satisfies Code.Internal);
 }

@@ -1,10 +1,11 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { headerContentType, headerStatus } from "./headers.js";
 
 type ResponseHead = Pick<Response, "status" | "headers">;
 
-// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md),
-// as numbers: a bundle then carries no Code member names for them.
+// The gRPC code of an HTTP status that came without grpc-status (grpc/grpc doc/http-grpc-status-mapping.md).
+// Codes are written as numbers in this client (elsewhere as `13 satisfies Code.Internal`, which the compiler
+// checks): connect's Code is a runtime enum, and a bundle carries `Code.Internal` as a property read.
 const codeOfHttpStatus: Record<number, Code> = {
   400: 13, // INTERNAL
   401: 16, // UNAUTHENTICATED
@@ -34,7 +35,7 @@ export function notGrpcWebError(response: Response): ConnectError {
   const { status, headers } = response;
   return new ConnectError(
     `HTTP ${status} ${headers.get(headerContentType) ?? ""}: not gRPC-Web`,
-    codeOfHttpStatus[status] ?? Code.Unknown,
+    codeOfHttpStatus[status] ?? (2 satisfies Code.Unknown),
     headers,
     undefined,
     response,
@@ -45,7 +46,7 @@ export function notGrpcWebError(response: Response): ConnectError {
 export function missingStatusError(response: Response): ConnectError {
   return new ConnectError(
     `HTTP ${response.status} without grpc-status`,
-    Code.Unknown,
+    2 satisfies Code.Unknown,
     response.headers,
     undefined,
     response,

@@ -12,7 +12,7 @@ import {
   trailerFlag,
 } from "../protocol/envelope.js";
 import { headerAcceptEncoding, headerEncoding } from "../protocol/headers.js";
-import { parseTrailer, statusError } from "../protocol/status.js";
+import { checkStatus, parseTrailer } from "../protocol/status.js";
 import { dataMessage, finishedSending, headerLines, subprotocol } from "./messages.js";
 
 /** What the transport needs of a WebSocket: the browser's, or `ws`'s in Node. */
@@ -78,8 +78,9 @@ export function webSocketCall(
     const frames = readFrames(responseBody(socket, url, req, codec));
     const first = await frames.next();
     if (first.done) throw new ConnectError("the WebSocket closed without a response", Code.Unknown);
-    if (!(first.value.flags & trailerFlag)) throw protocolError("a message before the response headers");
-    const header = parseTrailer(first.value.data);
+    const [flags, data] = first.value;
+    if (!(flags & trailerFlag)) throw protocolError("a message before the response headers");
+    const header = parseTrailer(data);
     const trailer = new Headers();
     const { service, method } = req;
     const message = readReplies(frames, method.output, header, trailer, codec);
@@ -181,19 +182,17 @@ async function* readReplies<Desc extends DescMessage>(
   trailer: Headers,
   codec: Compression | undefined,
 ): AsyncGenerator<MessageShape<Desc>> {
-  for await (let { flags, data } of frames) {
+  for await (let [flags, data] of frames) {
     if (flags & compressedFlag) {
-      if (!codec) throw protocolError("a compressed frame, though none was offered");
+      if (!codec) throw protocolError("a compressed frame, no encoding offered");
       data = await codec.decompress(data, header);
     }
     if (!(flags & trailerFlag)) {
       yield fromBinary(schema, data);
       continue;
     }
-    const fields = parseTrailer(data);
-    for (const [key, value] of fields) trailer.append(key, value);
-    const error = statusError(fields, header);
-    if (error) throw error;
+    parseTrailer(data, trailer);
+    checkStatus(trailer, header);
     return;
   }
   throw new ConnectError("the WebSocket closed without grpc-status", Code.Unknown, header);
