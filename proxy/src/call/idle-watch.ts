@@ -26,13 +26,17 @@ export class IdleWatch {
   }
 
   readonly idleMs: number;
-  /** Counts up every limit / TICKS_PER_LIMIT while calls are watched. */
-  tick = 0;
+  #tick = 0;
   readonly #calls = new Set<IdleWatched>();
   #interval: NodeJS.Timeout | undefined;
 
   private constructor(idleMs: number) {
     this.idleMs = idleMs;
+  }
+
+  /** Counts up every limit / TICKS_PER_LIMIT while calls are watched. */
+  get tick(): number {
+    return this.#tick;
   }
 
   add(call: IdleWatched): void {
@@ -61,7 +65,7 @@ export class IdleWatch {
       watch.#interval = undefined;
       return;
     }
-    const tick = ++watch.tick;
+    const tick = ++watch.#tick;
     for (const call of watch.#calls) {
       if (tick - call.activeTick > TICKS_PER_LIMIT) call.idle(watch.idleMs);
     }
