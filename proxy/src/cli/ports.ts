@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { HostPort } from "../settings/values.js";
+import { hostPort } from "../upstream/address.js";
 
 /** A port that cannot be listened on, said against the flag that names it. */
 export class PortError extends Error {}
@@ -28,8 +29,4 @@ export async function listenOn(
     throw new PortError(`${flag}: ${hostPort(host, port)} ${why}`);
   }
   return hostPort(host, (server.server.address() as AddressInfo).port);
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

@@ -2,6 +2,7 @@
 // file or the plugin's options hold, and checks that form into what the proxy uses: one check, whatever the source.
 import { accessSync, constants } from "node:fs";
 import { availableParallelism } from "node:os";
+import { hostPort as formatHostPort } from "../upstream/address.js";
 import { durationProblem, formatDuration, parseDuration } from "./durations.js";
 
 export type Checked<T> =
@@ -101,7 +102,7 @@ export const hostPort: ValueKind<HostPort> = {
     }
     return ok({ host, port });
   },
-  show: ({ host, port }) => `${host.includes(":") ? `[${host}]` : host}:${port}`,
+  show: ({ host, port }) => formatHostPort(host, port),
 };
 
 /** An upstream's URL; its form is checked with the routing, where the file's `upstreams` are checked too. */
