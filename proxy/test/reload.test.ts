@@ -15,7 +15,17 @@ import { startConnectNodeBackend } from "./support/connect-node-backend.js";
 import { grpcWebCall } from "./support/grpc-web-client.js";
 import { helloReplies, helloRequest } from "./support/hello-messages.js";
 import { ObservationLog } from "./support/observations.js";
-import { call, configText, logged, reloaded, reloads, SAY_HELLO, version } from "./support/reload-cli.js";
+import {
+  type ConfigPlace,
+  call,
+  configText,
+  logged,
+  reloaded,
+  reloads,
+  SAY_HELLO,
+  version,
+  withConfiguredCli,
+} from "./support/reload-cli.js";
 import { openWebSocketCall } from "./support/websocket-call.js";
 
 const STREAM = "/helloworld.Greeter/SayHelloStreamReply";
@@ -200,65 +210,43 @@ describe("a reload that moves a route to another upstream", () => {
 
 describe("--watch-config", () => {
   test("a token removed from the tokens file is refused on the next call, without a signal", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bridge-watch-"));
-    const file = join(dir, "bridge.yaml");
-    const tokens = join(dir, "tokens");
-    const backend = await startBackend("connect-node");
-    try {
-      await writeFile(tokens, "robot-one\nrobot-two\n");
-      await writeFile(file, `upstream: ${backend.url}\nauthTokensFile: ${tokens}\nwatchConfig: true\n`);
-      const cli = await startCli(["--config", file]);
-      try {
-        const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-        assert.equal((await call(cli, SAY_HELLO, bearer("robot-two"))).grpcStatus, Code.OK);
-        await writeFile(tokens, "robot-one\n");
-        await reloaded(cli, 1);
-        assert.equal((await call(cli, SAY_HELLO, bearer("robot-two"))).grpcStatus, Code.UNAUTHENTICATED);
-        assert.equal((await call(cli, SAY_HELLO, bearer("robot-one"))).grpcStatus, Code.OK);
-        await logged(cli, /config file changed: configuration reloaded/);
-      } finally {
-        cli.child.kill("SIGKILL");
-        await cli.exited;
-      }
-    } finally {
-      await backend.close();
-    }
+    const tokensIn = (dir: string) => join(dir, "tokens");
+    const config = async ({ dir, backendUrl }: ConfigPlace) => {
+      await writeFile(tokensIn(dir), "robot-one\nrobot-two\n");
+      return `upstream: ${backendUrl}\nauthTokensFile: ${tokensIn(dir)}\nwatchConfig: true\n`;
+    };
+    await withConfiguredCli(config, async (cli, { dir }) => {
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      assert.equal((await call(cli, SAY_HELLO, bearer("robot-two"))).grpcStatus, Code.OK);
+      await writeFile(tokensIn(dir), "robot-one\n");
+      await reloaded(cli, 1);
+      assert.equal((await call(cli, SAY_HELLO, bearer("robot-two"))).grpcStatus, Code.UNAUTHENTICATED);
+      assert.equal((await call(cli, SAY_HELLO, bearer("robot-one"))).grpcStatus, Code.OK);
+      await logged(cli, /config file changed: configuration reloaded/);
+    });
   });
 });
 
 describe("a reload that changes maxMessageBytes", () => {
   test("WebSocket calls take the new limit: a message only the new one allows goes through", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bridge-reload-ws-"));
-    const file = join(dir, "bridge.yaml");
-    const backend = await startBackend("connect-node");
-    const config = (maxMessageBytes: number) =>
-      `upstream: ${backend.url}\nmaxMessageBytes: ${maxMessageBytes}\n`;
-    const sayHello = async () => {
-      const ws = await openWebSocketCall(`${cli.url}${SAY_HELLO}`);
-      ws.sendMetadata({ "content-type": "application/grpc-web+proto", "x-grpc-web": "1" });
-      ws.sendMessage(helloRequest("x".repeat(4000)));
-      ws.finish();
-      return ws.result;
-    };
-    let cli: RunningCli;
-    try {
-      await writeFile(file, config(1000));
-      cli = await startCli(["--config", file]);
-      try {
-        // ws's own cap, 1 + 5 + maxMessageBytes, closes the socket before any of the message is buffered.
-        assert.equal((await sayHello()).closeCode, 1009);
-        await writeFile(file, config(100_000));
-        cli.child.kill("SIGHUP");
-        await reloaded(cli, 1);
-        const raised = await sayHello();
-        assert.equal(raised.trailers?.["grpc-status"], String(Code.OK));
-        assert.equal(raised.messages.length, 1);
-      } finally {
-        cli.child.kill("SIGKILL");
-        await cli.exited;
-      }
-    } finally {
-      await backend.close();
-    }
+    const config = (maxMessageBytes: number) => (place: ConfigPlace) =>
+      `upstream: ${place.backendUrl}\nmaxMessageBytes: ${maxMessageBytes}\n`;
+    await withConfiguredCli(config(1000), async (cli, place) => {
+      const sayHello = async () => {
+        const ws = await openWebSocketCall(`${cli.url}${SAY_HELLO}`);
+        ws.sendMetadata({ "content-type": "application/grpc-web+proto", "x-grpc-web": "1" });
+        ws.sendMessage(helloRequest("x".repeat(4000)));
+        ws.finish();
+        return ws.result;
+      };
+      // ws's own cap, 1 + 5 + maxMessageBytes, closes the socket before any of the message is buffered.
+      assert.equal((await sayHello()).closeCode, 1009);
+      await writeFile(place.file, config(100_000)(place));
+      cli.child.kill("SIGHUP");
+      await reloaded(cli, 1);
+      const raised = await sayHello();
+      assert.equal(raised.trailers?.["grpc-status"], String(Code.OK));
+      assert.equal(raised.messages.length, 1);
+    });
   });
 });

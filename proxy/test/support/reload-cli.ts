@@ -1,7 +1,11 @@
 // A running CLI's reloads, as a test sees them: its config file, its /metrics and /readyz, its log.
 import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { waitFor } from "../../../testing/net.js";
-import type { RunningCli } from "./cli-process.js";
+import { startBackend } from "./backends.js";
+import { type RunningCli, startCli } from "./cli-process.js";
 import { grpcWebCall } from "./grpc-web-client.js";
 import { helloRequest } from "./hello-messages.js";
 
@@ -65,4 +69,38 @@ function lineObjects(log: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Where a CLI of `withConfiguredCli` reads its configuration. */
+export interface ConfigPlace {
+  /** The config file, in a directory of its own: the other files a test writes go beside it. */
+  readonly file: string;
+  readonly dir: string;
+  /** The connect-node greeter the configuration can name. */
+  readonly backendUrl: string;
+}
+
+/**
+ * Runs `use` on a CLI started with `--config` on the text `config` returns (it may write other files in the
+ * directory first). The CLI and the greeter stop afterwards, whatever `use` did.
+ */
+export async function withConfiguredCli(
+  config: (place: ConfigPlace) => Promise<string> | string,
+  use: (cli: RunningCli, place: ConfigPlace) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "bridge-config-"));
+  const backend = await startBackend("connect-node");
+  const place = { file: join(dir, "bridge.yaml"), dir, backendUrl: backend.url };
+  try {
+    await writeFile(place.file, await config(place));
+    const cli = await startCli(["--config", place.file]);
+    try {
+      await use(cli, place);
+    } finally {
+      cli.child.kill("SIGKILL");
+      await cli.exited;
+    }
+  } finally {
+    await backend.close();
+  }
 }
