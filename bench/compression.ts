@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { paths, records, streamName, streamReply, unaryReply } from "./greeter/contract.js";
 import { pinSelf, stopAllProcesses } from "./procs/pinned.js";
-import { CpuMeter } from "./procs/usage.js";
+import { CpuMeter, type CpuSpent } from "./procs/usage.js";
 import { DEFAULT_PROXY_CLI, type Running, start, unavailable } from "./setups.js";
 import { spread } from "./stats.js";
 import { Base64TextDecoder } from "./wire/base64-text.js";
@@ -114,7 +114,7 @@ async function run(setup: Running, workload: Workload, text: boolean): Promise<M
     const meter = new CpuMeter(new Map([["front", setup.front?.pid as number]]));
     meter.start();
     const { wireBytes, coding } = await callMany(setup.origin, agent, workload, text, workload.calls);
-    const cpuUs = meter.stop().get("front") as number;
+    const cpuUs = (meter.stop().get("front") as CpuSpent).us;
     return {
       wireBytes: wireBytes / workload.calls,
       cpuPerCall: cpuUs / workload.calls,

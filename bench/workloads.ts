@@ -14,7 +14,7 @@ import {
 import { meterWindow } from "./load/window.js";
 import type { Sizes } from "./options.js";
 import { collectGarbage } from "./procs/inspector.js";
-import { CpuMeter, rssBytes } from "./procs/usage.js";
+import { CpuMeter, type CpuSpent, rssBytes } from "./procs/usage.js";
 import type { BenchProcess, Running, SetupSpec } from "./setups.js";
 import { percentile } from "./stats.js";
 import { helloReplyPayload, helloRequestFrame } from "./wire/frames.js";
@@ -54,6 +54,7 @@ const perCall: Metric[] = [
   { key: "p50Ms", label: "p50 ms" },
   { key: "p99Ms", label: "p99 ms" },
   { key: "frontCpuUs", label: "front CPU µs/call" },
+  { key: "frontKernelPct", label: "of which in the kernel %" },
   { key: "backendCpuUs", label: "backend CPU µs/call" },
   ...busy,
 ];
@@ -62,6 +63,7 @@ const perMessage: Metric[] = [
   { key: "perSecond", label: "msgs/s" },
   { key: "mibPerSecond", label: "MiB/s" },
   { key: "frontCpuUs", label: "front CPU µs/msg" },
+  { key: "frontKernelPct", label: "of which in the kernel %" },
   { key: "backendCpuUs", label: "backend CPU µs/msg" },
   ...busy,
 ];
@@ -225,18 +227,20 @@ function meterFor(setup: Running): CpuMeter {
 }
 
 /**
- * CPU µs per unit of work for each role (a role the setup lacks gets NaN), and how busy each CPU was:
- * a front well below 100% is not what limits the throughput; CPU 1 (load generator + backend) is then.
+ * CPU µs per unit of work for each role (a role the setup lacks gets NaN), how busy each CPU was (a front
+ * well below 100% is not what limits the throughput; CPU 1, load generator + backend, is then), and the
+ * share of the front's CPU spent in the kernel, which is the part of its cost no change to its code reaches.
  */
-function cpuUse(cpuUs: Map<string, number>, units: number, elapsedMs: number) {
-  const used = (role: string) => cpuUs.get(role) ?? Number.NaN;
+function cpuUse(cpu: Map<string, CpuSpent>, units: number, elapsedMs: number) {
+  const used = (role: string) => cpu.get(role)?.us ?? Number.NaN;
   const busyPct = (us: number) => (us / (elapsedMs * 1000)) * 100;
   return {
     frontCpuUs: used("front") / units,
+    frontKernelPct: (cpu.get("front")?.kernelShare ?? Number.NaN) * 100,
     backendCpuUs: used("backend") / units,
     loadCpuUs: used("load") / units,
     frontBusyPct: busyPct(used("front")),
-    cpu1BusyPct: busyPct(used("load") + (cpuUs.get("backend") ?? 0)),
+    cpu1BusyPct: busyPct(used("load") + (cpu.get("backend")?.us ?? 0)),
   };
 }
 
@@ -274,7 +278,7 @@ async function unary(
       perSecond: (result.ok * 1000) / result.windowMs,
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
-      ...cpuUse(result.cpuUs, result.ok, result.windowMs),
+      ...cpuUse(result.cpu, result.ok, result.windowMs),
     },
     failed: result.failed,
     firstFailure: result.firstFailure,
@@ -304,7 +308,7 @@ async function stream(
     values: {
       perSecond: result.messages / seconds,
       mibPerSecond: (result.messages * s.streamReplyBytes) / MiB / seconds,
-      ...cpuUse(result.cpuUs, result.messages, result.elapsedMs),
+      ...cpuUse(result.cpu, result.messages, result.elapsedMs),
     },
     failed: result.failed,
     firstFailure: result.firstFailure,
@@ -329,7 +333,7 @@ async function overWebSocket(
     values: {
       perSecond: messages / seconds,
       mibPerSecond: (messages * messageBytes) / MiB / seconds,
-      ...cpuUse(result.cpuUs, messages, result.elapsedMs),
+      ...cpuUse(result.cpu, messages, result.elapsedMs),
     },
     failed: result.failed,
     firstFailure: result.firstFailure,

@@ -1,5 +1,5 @@
 // Server-streaming load: `concurrency` streams at once, each expected to deliver every reply.
-import type { CpuMeter } from "../procs/usage.js";
+import type { CpuMeter, CpuSpent } from "../procs/usage.js";
 import { type Expectation, ResponseCheck } from "../wire/response-check.js";
 import type { Caller } from "./callers.js";
 
@@ -16,7 +16,7 @@ export interface StreamResult {
   failed: number;
   firstFailure: string | undefined;
   elapsedMs: number;
-  cpuUs: Map<string, number>;
+  cpu: Map<string, CpuSpent>;
 }
 
 export async function runStreams(caller: Caller, plan: StreamPlan, meter: CpuMeter): Promise<StreamResult> {
@@ -34,7 +34,7 @@ export async function meterCalls(
   const started = performance.now();
   await Promise.all(checks.map(call));
   const elapsedMs = performance.now() - started;
-  const cpuUs = meter.stop();
+  const cpu = meter.stop();
   const verdicts = checks.map((check) => check.verdict());
   const verified = checks.filter((_, i) => verdicts[i] === undefined);
   return {
@@ -42,6 +42,6 @@ export async function meterCalls(
     failed: checks.length - verified.length,
     firstFailure: verdicts.find((verdict) => verdict !== undefined),
     elapsedMs,
-    cpuUs,
+    cpu,
   };
 }

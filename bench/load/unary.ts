@@ -1,4 +1,5 @@
 // Unary load: closed loop (N callers back to back) or open loop at a fixed rate.
+import type { CpuSpent } from "../procs/usage.js";
 import { type Expectation, ResponseCheck } from "../wire/response-check.js";
 import type { Caller } from "./callers.js";
 import { Samples, type WindowResult } from "./samples.js";
@@ -13,7 +14,7 @@ export interface UnaryPlan {
 }
 
 export interface UnaryResult extends WindowResult {
-  cpuUs: Map<string, number>;
+  cpu: Map<string, CpuSpent>;
 }
 
 async function timedCall(caller: Caller, plan: UnaryPlan, samples: Samples): Promise<void> {
@@ -27,7 +28,7 @@ async function timedCall(caller: Caller, plan: UnaryPlan, samples: Samples): Pro
 async function finish(plan: UnaryPlan, samples: Samples, running: Promise<unknown>): Promise<UnaryResult> {
   const times = await plan.window;
   await running;
-  return { ...samples.window(times.startMs, times.endMs), cpuUs: times.cpuUs };
+  return { ...samples.window(times.startMs, times.endMs), cpu: times.cpu };
 }
 
 /** `concurrency` callers, each starting its next call as soon as the previous one ends. */

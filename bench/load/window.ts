@@ -1,11 +1,11 @@
 // A measurement window inside a load run: warm-up first, then CPU is metered for a fixed span.
-import type { CpuMeter } from "../procs/usage.js";
+import type { CpuMeter, CpuSpent } from "../procs/usage.js";
 
 export interface WindowTimes {
   startMs: number;
   endMs: number;
-  /** CPU microseconds of each metered process inside the window. */
-  cpuUs: Map<string, number>;
+  /** The CPU of each metered process inside the window. */
+  cpu: Map<string, CpuSpent>;
 }
 
 /** Starts the meter after `warmupMs` and stops it `durationMs` later; resolves with the actual times. */
@@ -15,8 +15,8 @@ export function meterWindow(meter: CpuMeter, warmupMs: number, durationMs: numbe
       meter.start();
       const startMs = performance.now();
       setTimeout(() => {
-        const cpuUs = meter.stop();
-        resolve({ startMs, endMs: performance.now(), cpuUs });
+        const cpu = meter.stop();
+        resolve({ startMs, endMs: performance.now(), cpu });
       }, durationMs);
     }, warmupMs);
   });

@@ -23,20 +23,49 @@ export function rssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** CPU microseconds per named process between start() and stop(). */
+/** The process's user and kernel time so far, in clock ticks (10 ms here): fields 14 and 15 of /proc/<pid>/stat. */
+function userKernelTicks(pid: number): [user: number, kernel: number] {
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return [Number(fields[11]), Number(fields[12])];
+}
+
+/** One process's CPU over a metered span. */
+export interface CpuSpent {
+  /** Microseconds on a CPU, all threads (schedstat). */
+  us: number;
+  /**
+   * The part of them spent in the kernel (system calls, and the socket work they do), 0 to 1. From 10 ms ticks,
+   * so only spans of seconds give a useful share: it shows how much of a front's cost no user-space change reaches.
+   */
+  kernelShare: number;
+}
+
+/** The CPU of each named process between start() and stop(). */
 export class CpuMeter {
-  private startNanos = new Map<string, number>();
+  private started = new Map<string, { nanos: number; ticks: [number, number] }>();
 
   constructor(private readonly pids: ReadonlyMap<string, number>) {}
 
   start(): void {
-    for (const [name, pid] of this.pids) this.startNanos.set(name, cpuNanos(pid));
+    for (const [name, pid] of this.pids)
+      this.started.set(name, { nanos: cpuNanos(pid), ticks: userKernelTicks(pid) });
   }
 
-  stop(): Map<string, number> {
-    const used = new Map<string, number>();
-    for (const [name, pid] of this.pids)
-      used.set(name, (cpuNanos(pid) - (this.startNanos.get(name) ?? 0)) / 1000);
-    return used;
+  stop(): Map<string, CpuSpent> {
+    const spent = new Map<string, CpuSpent>();
+    for (const [name, pid] of this.pids) {
+      const start = this.started.get(name);
+      if (!start) throw new Error("CpuMeter.stop() before start()");
+      const [user, kernel] = userKernelTicks(pid);
+      const kernelTicks = kernel - start.ticks[1];
+      const allTicks = user - start.ticks[0] + kernelTicks;
+      spent.set(name, {
+        us: (cpuNanos(pid) - start.nanos) / 1000,
+        kernelShare: allTicks > 0 ? kernelTicks / allTicks : Number.NaN,
+      });
+    }
+    return spent;
   }
 }

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { alive, dieWithTest } from "../../testing/lifeline.js";
 import { waitFor } from "../../testing/net.js";
+import { CpuMeter } from "../procs/usage.js";
 
 const PINNED = new URL("../procs/pinned.ts", import.meta.url).href;
 /** A stand-in for the bench: starts one pinned child the way setups.ts does, prints its pid, waits to be killed. */
@@ -31,4 +32,17 @@ test("a bench killed with SIGKILL takes the processes it started with it", async
   bench.kill("SIGKILL");
   await exited;
   await waitFor(() => (alive(pid) ? undefined : true), 10_000);
+});
+
+test("the CPU meter splits a process's time into all of it and the kernel's share", () => {
+  const meter = new CpuMeter(new Map([["self", process.pid]]));
+  meter.start();
+  const until = performance.now() + 400;
+  let spins = 0;
+  while (performance.now() < until) spins++;
+  const spent = meter.stop().get("self");
+  assert.ok(spins > 0 && spent);
+  // A spin in JavaScript: nearly all user time (the clock reads are vDSO calls, not system calls).
+  assert.ok(spent.us >= 300_000, `${spent.us} µs`);
+  assert.ok(spent.kernelShare >= 0 && spent.kernelShare < 0.5, `kernel share ${spent.kernelShare}`);
 });
