@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { lazySchemaCompilers } from "../plugin/schema-compilers.js";
 import type { ProxyOps } from "./ops.js";
 
 /**
@@ -11,6 +12,7 @@ export function buildAdminServer(ops: ProxyOps, logger?: FastifyBaseLogger): Fas
   const admin = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
+    schemaController: lazySchemaCompilers,
   });
   admin.get("/healthz", () => ops.liveness());
   admin.get("/readyz", async (_request, reply) => {

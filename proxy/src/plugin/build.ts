@@ -16,6 +16,7 @@ import { type DirectCall, serveBelowRouter } from "./direct.js";
 import { type DownstreamTlsOptions, reloadOnChange, secureContextOptions } from "./downstream-tls.js";
 import { type GrpcWebProxyOptions, PLUGIN_CODE_OPTIONS } from "./options.js";
 import { serveProxy } from "./plugin.js";
+import { lazySchemaCompilers } from "./schema-compilers.js";
 
 export interface ServerOptions extends GrpcWebProxyOptions, ConnectionLimitOptions {
   /** Fastify's logger option: true, false, or pino options. Default true (info level). */
@@ -41,6 +42,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // The proxy checks method paths itself and answers any of them with a gRPC status; Fastify's default limit of
     // 100 characters per path segment refused long package-qualified service names with a bare 414.
     routerOptions: { maxParamLength: MAX_PATH_SEGMENT_CHARS },
+    schemaController: lazySchemaCompilers,
   };
   // Every log line of a request carries its x-request-id, the one the backend also gets.
   // The call path takes Node's request and response, which HTTP/2's compat objects stand in for
