@@ -9,7 +9,7 @@ import type {
   UnaryRequest,
   UnaryResponse,
 } from "@connectrpc/connect";
-import { type Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { createContextValues } from "@connectrpc/connect";
 import { callError, createCallSignal } from "./call-signal.js";
 import type { Compression } from "./compression.js";
 import { type Fetch, fetchCall } from "./fetch-call.js";
@@ -92,7 +92,8 @@ async function* createEach(schema: DescMessage, inits: AsyncIterable<Init>) {
 
 /**
  * The replies, ending the call with the stream: its error reported as the call's (the deadline's or
- * the caller's abort, say), and a reader that stops early (`break`) cancelling it.
+ * the caller's abort, say). A reader that stops early cancels the call through its signal (as
+ * `createWebClient` does); connect's `createClient` cannot stop early, its streams have no `return`.
  */
 async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController): AsyncGenerator<T> {
   try {
@@ -100,8 +101,5 @@ async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController)
     running.abort();
   } catch (reason) {
     throw callError(running, reason);
-  } finally {
-    // No-op unless the reader stopped early: the call has ended already.
-    running.abort(new ConnectError("the reader stopped early", 1 satisfies Code.Canceled));
   }
 }
