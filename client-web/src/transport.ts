@@ -91,15 +91,19 @@ async function* createEach(schema: DescMessage, inits: AsyncIterable<Init>) {
 }
 
 /**
- * The replies, ending the call with the stream: its error reported as the call's (the deadline's or
- * the caller's abort, say). A reader that stops early cancels the call through its signal (as
- * `createWebClient` does); connect's `createClient` cannot stop early, its streams have no `return`.
+ * The replies, ending the call when its reader leaves them: at their end, on their error (reported as
+ * the call's: the deadline's or the caller's abort, say), or early (`break`), which cancels the call so
+ * that the proxy and the backend stop. Only `createWebClient` can stop early: connect's `createClient`
+ * hands out streams without `return`.
  */
 async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController): AsyncGenerator<T> {
   try {
     yield* replies;
-    running.abort();
   } catch (reason) {
     throw callError(running, reason);
+  } finally {
+    // No reason given: a reader that stopped early sees no error, and an interceptor watching the
+    // signal sees an AbortError, as for any abort.
+    running.abort();
   }
 }

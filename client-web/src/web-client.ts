@@ -8,7 +8,6 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import type { CallOptions, StreamResponse, Transport, UnaryResponse } from "@connectrpc/connect";
-import { createCallSignal } from "./call-signal.js";
 import { onlyMessage } from "./protocol/one-reply.js";
 
 /**
@@ -44,21 +43,18 @@ export function createWebClient<S extends DescService>(service: S, transport: Tr
     const kind = method.methodKind;
     client[method.localName] = (input: never, options: CallOptions = {}) => {
       const unary = kind === "unary";
-      // The call runs under a signal of this client's (the caller's aborts it too), which it aborts when
-      // the reader stops early: a transport stops a call only through its signal.
-      const running = createCallSignal(options.signal, undefined);
       // Started at once, whatever the kind. The replies report a failure; this only keeps a stream nobody
       // reads from being an unhandled rejection.
       const started = transport[unary ? "unary" : "stream"](
         method as never,
-        running.signal,
+        options.signal,
         options.timeoutMs,
         options.headers,
         (kind === "server_streaming" ? once(input) : input) as never,
         options.contextValues,
       );
       started.catch(() => {});
-      const replies = readReplies(started, options, running);
+      const replies = readReplies(started, options);
       return unary || kind === "client_streaming" ? onlyMessage(replies) : replies;
     };
   }
@@ -69,21 +65,10 @@ async function* once<T>(request: T) {
   yield request;
 }
 
-async function* readReplies(
-  started: Promise<UnaryResponse | StreamResponse>,
-  options: CallOptions,
-  running: AbortController,
-) {
-  try {
-    const response = await started;
-    options.onHeader?.(response.header);
-    if (response.stream) yield* response.message;
-    else yield response.message;
-    options.onTrailer?.(response.trailer);
-  } finally {
-    // Cancels the call if the reader stopped early (`break`), so that the proxy and the backend stop
-    // (CANCELLED, seen only by interceptors: the reader has gone); else the call has ended, and this
-    // only lets go of the caller's signal.
-    running.abort();
-  }
+async function* readReplies(started: Promise<UnaryResponse | StreamResponse>, options: CallOptions) {
+  const response = await started;
+  options.onHeader?.(response.header);
+  if (response.stream) yield* response.message;
+  else yield response.message;
+  options.onTrailer?.(response.trailer);
 }
