@@ -6,7 +6,7 @@ import { type Compression, callCompression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
 import { onlyMessage } from "./protocol/one-reply.js";
-import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "./protocol/response-checks.js";
+import { httpError, isGrpcWebHead } from "./protocol/response-checks.js";
 import { checkStatus, parseTrailer } from "./protocol/status.js";
 
 export type Fetch = typeof globalThis.fetch;
@@ -41,7 +41,7 @@ export function fetchCall(options: { fetch?: Fetch; compression?: Compression })
       throw ConnectError.from(cause, 14 satisfies Code.Unavailable);
     }
     // A redirect is not followed, so it fails here too.
-    if (!isGrpcWebHead(response)) throw notGrpcWebError(response);
+    if (!isGrpcWebHead(response)) throw httpError(response, "not gRPC-Web");
     const { headers, body } = response;
     // A trailers-only response (status in the headers) has its headers as its trailers, and an empty body.
     const trailersOnly = headers.has(headerStatus);
@@ -61,7 +61,7 @@ export function fetchCall(options: { fetch?: Fetch; compression?: Compression })
           ended = true;
         } else yield fromBinary(req.method.output, data);
       }
-      if (!ended) throw missingStatusError(response);
+      if (!ended) throw httpError(response, "without grpc-status");
       checkStatus(trailer, headers);
     })();
     if (!req.stream) message = await onlyMessage(message);

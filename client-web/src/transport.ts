@@ -9,7 +9,7 @@ import type {
   UnaryRequest,
   UnaryResponse,
 } from "@connectrpc/connect";
-import { type Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { createContextValues } from "@connectrpc/connect";
 import { callError, createCallSignal } from "./call-signal.js";
 import type { Compression } from "./compression.js";
 import { type Fetch, fetchCall } from "./fetch-call.js";
@@ -91,17 +91,19 @@ async function* createEach(schema: DescMessage, inits: AsyncIterable<Init>) {
 }
 
 /**
- * The replies, ending the call with the stream: its error reported as the call's (the deadline's or
- * the caller's abort, say), and a reader that stops early (`break`) cancelling it.
+ * The replies, ending the call when its reader leaves them: at their end, on their error (reported as
+ * the call's: the deadline's or the caller's abort, say), or early (`break`), which cancels the call so
+ * that the proxy and the backend stop. Only `createWebClient` can stop early: connect's `createClient`
+ * hands out streams without `return`.
  */
 async function* untilEnd<T>(replies: AsyncIterable<T>, running: AbortController): AsyncGenerator<T> {
   try {
     yield* replies;
-    running.abort();
   } catch (reason) {
     throw callError(running, reason);
   } finally {
-    // No-op unless the reader stopped early: the call has ended already.
-    running.abort(new ConnectError("the reader stopped early", 1 satisfies Code.Canceled));
+    // No reason given: a reader that stopped early sees no error, and an interceptor watching the
+    // signal sees an AbortError, as for any abort.
+    running.abort();
   }
 }

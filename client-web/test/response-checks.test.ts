@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { explainErrors } from "../src/index.js";
-import { isGrpcWebHead, missingStatusError, notGrpcWebError } from "../src/protocol/response-checks.js";
+import { httpError, isGrpcWebHead } from "../src/protocol/response-checks.js";
 
 function response(status: number, headers: Record<string, string>, type: ResponseType = "basic") {
   const head = new Response(null, { status, headers });
@@ -36,41 +36,48 @@ test("a grpc-status header decides, whatever the HTTP status", () => {
 });
 
 test("an HTTP error without grpc-status maps to its gRPC code and keeps the headers", () => {
-  assert.equal(notGrpcWebError(response(404, {})).code, Code.Unimplemented);
-  assert.equal(notGrpcWebError(response(503, { "content-type": "text/plain" })).code, Code.Unavailable);
-  assert.equal(notGrpcWebError(response(500, {})).code, Code.Unknown);
-  assert.equal(notGrpcWebError(response(502, { via: "gateway" })).metadata.get("via"), "gateway");
+  assert.equal(httpError(response(404, {}), "not gRPC-Web").code, Code.Unimplemented);
+  assert.equal(
+    httpError(response(503, { "content-type": "text/plain" }), "not gRPC-Web").code,
+    Code.Unavailable,
+  );
+  assert.equal(httpError(response(500, {}), "not gRPC-Web").code, Code.Unknown);
+  assert.equal(httpError(response(502, { via: "gateway" }), "not gRPC-Web").metadata.get("via"), "gateway");
 });
 
 test("explainErrors: an HTML page is named as such, code and metadata kept", async () => {
   const gateway = await explained(
-    notGrpcWebError(response(502, { "content-type": "text/html; charset=utf-8" })),
+    httpError(response(502, { "content-type": "text/html; charset=utf-8" }), "not gRPC-Web"),
   );
   assert.equal(gateway.code, Code.Unavailable);
   assert.match(gateway.rawMessage, /^HTTP 502 .*HTML page.*proxy.*baseUrl/);
   assert.equal(gateway.metadata.get("content-type"), "text/html; charset=utf-8");
-  const webServer = await explained(notGrpcWebError(response(200, { "content-type": "text/html" })));
+  const webServer = await explained(
+    httpError(response(200, { "content-type": "text/html" }), "not gRPC-Web"),
+  );
   assert.equal(webServer.code, Code.Unknown);
   assert.match(webServer.rawMessage, /HTML page.*baseUrl/);
   const text = await explained(
-    notGrpcWebError(response(200, { "content-type": "application/grpc-web-text" })),
+    httpError(response(200, { "content-type": "application/grpc-web-text" }), "not gRPC-Web"),
   );
   assert.equal(text.code, Code.Unknown);
   assert.equal(text.rawMessage, "HTTP 200 application/grpc-web-text: not gRPC-Web");
 });
 
 test("explainErrors: a redirect is named, with where it led", async () => {
-  const error = await explained(notGrpcWebError(response(302, { location: "https://elsewhere.example/x" })));
+  const error = await explained(
+    httpError(response(302, { location: "https://elsewhere.example/x" }), "not gRPC-Web"),
+  );
   assert.match(
     error.rawMessage,
     /^HTTP 302 : not gRPC-Web but a redirect to https:\/\/elsewhere\.example\/x, not followed/,
   );
-  const opaque = await explained(notGrpcWebError(response(200, {}, "opaqueredirect")));
+  const opaque = await explained(httpError(response(200, {}, "opaqueredirect"), "not gRPC-Web"));
   assert.match(opaque.rawMessage, /but a redirect, not followed/);
 });
 
 test("explainErrors: a cross-origin response without status names the headers the proxy must expose", async () => {
-  const error = await explained(missingStatusError(response(200, grpcWeb, "cors")));
+  const error = await explained(httpError(response(200, grpcWeb, "cors"), "without grpc-status"));
   assert.equal(error.code, Code.Unknown);
   assert.match(error.rawMessage, /CORS/);
   assert.match(error.rawMessage, /Access-Control-Expose-Headers/);
@@ -78,9 +85,9 @@ test("explainErrors: a cross-origin response without status names the headers th
 });
 
 test("explainErrors: without CORS in play, a missing status blames the server, not CORS", async () => {
-  const error = await explained(missingStatusError(response(200, grpcWeb, "basic")));
+  const error = await explained(httpError(response(200, grpcWeb, "basic"), "without grpc-status"));
   assert.equal(error.code, Code.Unknown);
-  assert.equal(error.rawMessage, "HTTP 200 without grpc-status");
+  assert.equal(error.rawMessage, "HTTP 200 application/grpc-web+proto: without grpc-status");
 });
 
 test("explainErrors: a fetch that failed names the network and CORS, its TypeError kept as the cause", async () => {

@@ -28,26 +28,17 @@ export function isGrpcWebHead({ status, headers }: ResponseHead): boolean {
   );
 }
 
-// The two errors below carry the response as their cause, so that `explainErrors` can say more.
-
-/** The error for a response that cannot carry a reply: its HTTP status's gRPC code, its headers as metadata. */
-export function notGrpcWebError(response: Response): ConnectError {
+/**
+ * The error for a response that is no whole gRPC-Web reply, `what` saying why: its HTTP status's gRPC
+ * code (UNKNOWN for a 200), its headers as metadata, and the response as its cause, so that
+ * `explainErrors` can say more.
+ */
+export function httpError(response: Response, what: string): ConnectError {
   const { status, headers } = response;
   return new ConnectError(
-    `HTTP ${status} ${headers.get(headerContentType) ?? ""}: not gRPC-Web`,
+    `HTTP ${status} ${headers.get(headerContentType) ?? ""}: ${what}`,
     codeOfHttpStatus[status] ?? (2 satisfies Code.Unknown),
     headers,
-    undefined,
-    response,
-  );
-}
-
-/** The error for a response that ended without grpc-status in its headers or a trailer frame. */
-export function missingStatusError(response: Response): ConnectError {
-  return new ConnectError(
-    `HTTP ${response.status} without grpc-status`,
-    2 satisfies Code.Unknown,
-    response.headers,
     undefined,
     response,
   );
