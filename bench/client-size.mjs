@@ -34,8 +34,9 @@ const bidiApp = (imports, createClient) => `
 
 // Each variant with its target and ceiling in gzip bytes (none for the references). The greeter app
 // imports none of the opt-in parts (explainErrors, errorDetails, gzip, the websocket subpath), so none
-// of their code is in its bundle. The targets are still out of reach with what the core keeps (see
-// client-web/README.md, Size): the ceilings are the sizes now, rounded up, so that any growth fails.
+// of their code is in its bundle. createClient's ceiling is its target; createWebClient's target is out of reach
+// with what the greeter app needs (see client-web/README.md, Size), and its ceiling is its size now, rounded up,
+// so that any growth fails.
 const entries = {
   "this client (createWebClient)": {
     target: 20_000,
@@ -47,7 +48,7 @@ const entries = {
   },
   "connect createClient + this transport": {
     target: 22_000,
-    ceiling: 22_100,
+    ceiling: 22_000,
     contents: app(
       `import { createClient } from "@connectrpc/connect";
     import { createGrpcWebTransport } from "@grpc-web-bridge/client-web";`,

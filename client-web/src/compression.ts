@@ -1,5 +1,3 @@
-import type { ContextKey } from "@connectrpc/connect";
-
 /**
  * A message compression the transport can use (`gzip`, say). The transport hands it each request
  * message to frame, and each reply frame flagged compressed to decompress.
@@ -18,13 +16,3 @@ export interface Compression {
    */
   decompress(data: Uint8Array, responseHeaders: Headers): Promise<Uint8Array>;
 }
-
-/**
- * The compression of one call, instead of the transport's. Set it in the call's `contextValues`
- * (`createContextValues().set(callCompression, gzip)`), or in an interceptor.
- */
-// Written out as createContextKey would make it, which saves every bundle that function.
-export const callCompression: ContextKey<Compression | undefined> = {
-  id: Symbol("compression"),
-  defaultValue: undefined,
-};

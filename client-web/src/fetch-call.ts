@@ -2,7 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { type Code, ConnectError } from "@connectrpc/connect";
-import { type Compression, callCompression } from "./compression.js";
+import type { Compression } from "./compression.js";
 import { compressedFlag, frameParts, protocolError, readFrames, trailerFlag } from "./protocol/envelope.js";
 import { headerStatus } from "./protocol/headers.js";
 import { onlyMessage } from "./protocol/one-reply.js";
@@ -14,11 +14,10 @@ export type Fetch = typeof globalThis.fetch;
 /**
  * One HTTP exchange of a binary gRPC-Web call: the innermost step of the interceptor chain. A stream's
  * replies are yielded as their frames arrive; its `trailer` fills once the body has been read. The
- * call's compression (its context value, else the transport's) is chosen here, after interceptors.
+ * transport's compression, if any, frames the requests and decompresses the replies.
  */
-export function fetchCall(options: { fetch?: Fetch; compression?: Compression }) {
+export function fetchCall({ fetch, compression: codec }: { fetch?: Fetch; compression?: Compression }) {
   return async (req: UnaryRequest | StreamRequest): Promise<UnaryResponse | StreamResponse> => {
-    const codec = req.contextValues.get(callCompression) ?? options.compression;
     // fetch cannot stream a request body, so a stream's request messages go out together.
     const parts: Uint8Array<ArrayBuffer>[] = [];
     for await (const message of req.stream ? req.message : [req.message]) {
@@ -28,7 +27,7 @@ export function fetchCall(options: { fetch?: Fetch; compression?: Compression })
     let response: Response;
     try {
       // Looked up per call, and called unbound: browsers reject fetch called as a method of another object.
-      response = await (options.fetch ?? globalThis.fetch)(req.url, {
+      response = await (fetch ?? globalThis.fetch)(req.url, {
         method: req.requestMethod,
         headers: req.header,
         body: new Blob(parts),
@@ -53,7 +52,7 @@ export function fetchCall(options: { fetch?: Fetch; compression?: Compression })
       for await (let [flags, data] of body ? readFrames(body) : []) {
         if (ended) throw protocolError("data after the status");
         if (flags & compressedFlag) {
-          if (!codec) throw protocolError("a compressed frame, no encoding offered");
+          if (!codec) throw protocolError("compressed frame, no encoding offered");
           data = await codec.decompress(data, headers);
         }
         if (flags & trailerFlag) {

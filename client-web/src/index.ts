@@ -1,5 +1,5 @@
 export { codeName } from "./code-name.js";
-export { type Compression, callCompression } from "./compression.js";
+export type { Compression } from "./compression.js";
 export { errorDetails } from "./error-details.js";
 export { explainErrors } from "./explain-errors.js";
 export { type GzipOptions, gzip, gzipCompression } from "./gzip.js";

@@ -25,7 +25,10 @@ export interface GrpcWebTransportOptions {
   defaultTimeoutMs?: number;
   /** The fetch to call instead of the global one (to set `credentials`, say). */
   fetch?: Fetch;
-  /** Message compression for every call (`gzip`); a call can choose another or none with `callCompression`. */
+  /**
+   * Message compression for every call (`gzip`). Per transport, as in connect: calls that should go uncompressed
+   * (or in another encoding) take a second transport.
+   */
   compression?: Compression;
 }
 

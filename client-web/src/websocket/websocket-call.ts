@@ -2,7 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { StreamRequest, StreamResponse } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Compression, callCompression } from "../compression.js";
+import type { Compression } from "../compression.js";
 import {
   compressedFlag,
   type Frame,
@@ -51,15 +51,11 @@ const drainPollMaxMs = 16;
  * server's messages are the gRPC-Web response body, its first trailer-flagged frame the headers and its
  * second the trailers. Resolves once the headers are in; requests go out meanwhile, so that a server
  * which answers only after a request gets one. Aborting the request's signal closes the socket, which
- * the proxy turns into a cancelled upstream call. The call's compression (its context value, else the
- * transport's) frames the requests and decompresses the replies.
+ * the proxy turns into a cancelled upstream call. The transport's compression, if any, frames the
+ * requests and decompresses the replies.
  */
-export function webSocketCall(
-  WebSocket: WebSocketConstructor | undefined,
-  compression: Compression | undefined,
-) {
+export function webSocketCall(WebSocket: WebSocketConstructor | undefined, codec: Compression | undefined) {
   return async (req: StreamRequest): Promise<StreamResponse> => {
-    const codec = req.contextValues.get(callCompression) ?? compression;
     // The first message is sent before any request is framed: it announces the encoding the frames may use.
     if (codec) {
       req.header.set(headerEncoding, codec.name);
@@ -184,7 +180,7 @@ async function* readReplies<Desc extends DescMessage>(
 ): AsyncGenerator<MessageShape<Desc>> {
   for await (let [flags, data] of frames) {
     if (flags & compressedFlag) {
-      if (!codec) throw protocolError("a compressed frame, no encoding offered");
+      if (!codec) throw protocolError("compressed frame, no encoding offered");
       data = await codec.decompress(data, header);
     }
     if (!(flags & trailerFlag)) {
