@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import { type IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -30,6 +30,9 @@ const ROUTED = new WeakSet<object>();
 const MESSAGE_OVERHEAD = 1 + 5;
 const SHUTTING_DOWN = new GrpcError(Code.UNAVAILABLE, "the proxy is shutting down");
 const require = createRequire(import.meta.url);
+// Required, not imported: on Node 22, importing node:http into an ES module reads every export, its lazy WebSocket
+// ones too, which load undici's WebSocket (about 3 MiB of RSS at start, for a proxy that never uses it).
+const http = require("node:http") as typeof import("node:http");
 
 /** What WebSocket calls share with HTTP calls: one policy for both, made once by the plugin. */
 export interface WebSocketCallsDeps {
@@ -64,7 +67,7 @@ export function routeUpgrades(fastify: FastifyInstance): void {
       return;
     }
     req[UPGRADE] = { socket, head };
-    const res = new ServerResponse(req);
+    const res = new http.ServerResponse(req);
     res.assignSocket(socket as Socket);
     // An answer instead of the upgrade (a refusal, Fastify's 404) is the last thing on this connection.
     res.once("finish", () => socket.end());
