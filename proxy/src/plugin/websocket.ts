@@ -120,7 +120,7 @@ export class WebSocketCalls {
    * ws takes its message size limit per server, so a reload that changes the limit has the next upgrade make
    * another; the sockets of the one before keep theirs. With `noServer` and no client tracking it holds no sockets.
    */
-  #server: { readonly server: WebSocketServer; readonly maxMessageBytes: number } | undefined;
+  #server: WebSocketServer | undefined;
   readonly #firstMessageTimeoutMs: number;
   readonly #pingIntervalMs: number | undefined;
   /** What ends each open socket when the plugin closes: its call's abort, or its side's refusal before one. */
@@ -148,15 +148,12 @@ export class WebSocketCalls {
 
   /** A control byte and one frame of the largest allowed message always fit; nothing larger is buffered. */
   #serverFor(maxMessageBytes: number): WebSocketServer {
-    if (this.#server?.maxMessageBytes !== maxMessageBytes) {
+    const maxPayload = MESSAGE_OVERHEAD + maxMessageBytes;
+    if (this.#server?.options.maxPayload !== maxPayload) {
       const { WebSocketServer } = require("ws") as typeof import("ws");
-      const server = new WebSocketServer({
-        ...this.#serverOptions,
-        maxPayload: MESSAGE_OVERHEAD + maxMessageBytes,
-      });
-      this.#server = { server, maxMessageBytes };
+      this.#server = new WebSocketServer({ ...this.#serverOptions, maxPayload });
     }
-    return this.#server.server;
+    return this.#server;
   }
 
   /** The GET of a method's path with `Upgrade: websocket`. */
